@@ -1,0 +1,269 @@
+"""The command line: ``python -m lenet {train,evaluate,list,predict,zoo}``.
+
+Bad arguments, files or models exit with code 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+
+from lenet import config as cfg  # noqa: E402
+from lenet.config import LeNetConfig  # noqa: E402
+from lenet.data import DatasetError, load_mnist  # noqa: E402
+from lenet.store import ModelStore, StoreError  # noqa: E402
+
+CHOICES = {
+    "activation": cfg.ACTIVATIONS,
+    "pooling": cfg.POOLINGS,
+    "padding": cfg.PADDINGS,
+    "c3_connections": cfg.C3_SCHEMES,
+    "optimizer": cfg.OPTIMIZERS,
+    "lr_schedule": cfg.LR_SCHEDULES,
+    "input_size": cfg.INPUT_SIZES,
+}
+
+
+class UsageError(Exception):
+    """A bad argument: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _bool01(text: str) -> bool:
+    if text not in ("0", "1", "true", "false"):
+        raise argparse.ArgumentTypeError(f"expected 0 or 1, got {text!r}")
+    return text in ("1", "true")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One dash-case flag per ``LeNetConfig`` field, its default in the help."""
+    for f in dataclasses.fields(LeNetConfig):
+        flag, default = "--" + f.name.replace("_", "-"), f.default
+        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": f"(default: {default})"}
+        if isinstance(default, tuple):
+            kind = _bool01 if f.name == "batch_norm" else type(default[0])
+            kwargs.update(nargs="+", type=kind, metavar="N" if kind is int else "X")
+        elif f.name == "train_subset":
+            kwargs.update(type=int, metavar="N", help="(default: all)")
+        else:
+            kwargs["type"] = type(default)
+            if f.name in CHOICES:
+                kwargs["choices"] = CHOICES[f.name]
+        parser.add_argument(flag, **kwargs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m lenet",
+        description="LeNet-5 on MNIST: train, evaluate, "
+        "list and predict with the models of the lenet-studio store.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    data_help = "MNIST .npz or folder of IDX files (default: $MNIST_PATH, else Keras download)"
+
+    train = sub.add_parser("train", help="train a model and save it to the store")
+    _add_config_flags(train)
+    train.add_argument("--preset", help="start from a stored model's configuration")
+    train.add_argument("--name", help="store name (default: run-<config id>)")
+    train.add_argument("--data", type=Path, help=data_help)
+    train.add_argument("--dry-run", action="store_true", help="train one batch, save nothing")
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a stored model on the MNIST test set")
+    evaluate.add_argument("--model", required=True, help="stored model name")
+    evaluate.add_argument("--data", type=Path, help=data_help)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser("list", help="list stored models with their accuracy")
+
+    predict = sub.add_parser("predict", help="predict the digit in image files")
+    predict.add_argument("--model", required=True, help="stored model name")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line")
+    predict.add_argument("files", nargs="+", type=Path, metavar="FILE", help="PNG or JPEG")
+
+    zoo = sub.add_parser("zoo", help="retrain the bundled models (writes assets/models)")
+    zoo.add_argument("--data", type=Path, help=data_help)
+    zoo.add_argument("--only", nargs="+", metavar="NAME", help="retrain only these")
+    return parser
+
+
+def _progress_bar(p: Any) -> None:
+    width = 30
+    done = int(width * p.batch / p.batches)
+    line = (
+        f"\repoch {p.epoch}/{p.epochs} [{'=' * done}{' ' * (width - done)}] "
+        f"loss {p.loss:.4f} acc {p.accuracy:.4f} {p.images_per_s:,.0f} img/s"
+    )
+    if p.kind == "epoch":
+        h = p.history[-1]
+        line += f" val_acc {h['val_accuracy']:.4f}\n"
+    sys.stderr.write(line)
+    sys.stderr.flush()
+
+
+def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.evaluate import build_report
+    from lenet.model import predict_proba
+    from lenet.train import train
+
+    fields = {f.name for f in dataclasses.fields(LeNetConfig)}
+    base = store.config(args.preset) if args.preset else LeNetConfig()
+    config = base.replace(**{k: v for k, v in vars(args).items() if k in fields})
+    name = args.name or f"run-{config.config_id}"
+    if not args.dry_run:
+        from lenet.store import validate_name
+
+        validate_name(name)
+    x_train, y_train, x_test, y_test = load_mnist(args.data)
+    result = train(
+        config,
+        (x_train, y_train),
+        on_progress=_progress_bar,
+        max_batches=1 if args.dry_run else None,
+    )
+    if args.dry_run:
+        print(f"\ndry run: one batch trained on {result.train_size} images; nothing saved")
+        return 0
+    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
+    card = store.save(name, result.model, config, result.history, report, result.seconds)
+    print(
+        f"saved {card.name}: test accuracy {card.accuracy:.4f}, {card.params:,} parameters, "
+        f"{result.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.evaluate import build_report
+
+    predictor = store.predictor(args.model)
+    _, _, x_test, y_test = load_mnist(args.data)
+    report = build_report(predictor.predict(x_test.astype("float32") / 255.0), y_test)
+    if args.json:
+        keys = (
+            "accuracy",
+            "macro_precision",
+            "macro_recall",
+            "macro_f1",
+            "weighted_precision",
+            "weighted_recall",
+            "weighted_f1",
+            "n",
+        )
+        out = {
+            "model": args.model,
+            **{k: getattr(report, k) for k in keys},
+            "per_class": report.per_class,
+        }
+        print(json.dumps(out))
+    else:
+        print(
+            f"model {args.model}: accuracy {report.accuracy:.4f}, macro precision "
+            f"{report.macro_precision:.4f}, recall {report.macro_recall:.4f}, "
+            f"F1 {report.macro_f1:.4f}\n"
+        )
+        print(report.classification_text())
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, store: ModelStore) -> int:
+    cards = store.list()
+    if not cards:
+        print("no models: train one with `python -m lenet train`")
+    for c in cards:
+        where = "bundled" if c.bundled else "user"
+        if c.broken:
+            print(f"{c.name:<24} {where:<8} BROKEN: {c.error}")
+        else:
+            print(
+                f"{c.name:<24} {where:<8} acc {c.accuracy:.4f}  {c.params:>9,} params  "
+                f"{c.size_bytes / 1024:>7.0f} KB"
+            )
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.preprocess import load_image, to_mnist
+
+    predictor = store.predictor(args.model)
+    status = 0
+    for path in args.files:
+        try:
+            prep = to_mnist(load_image(path))
+        except (OSError, ValueError) as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        if prep.empty or prep.image is None:
+            print(f"error: {path}: {prep.reason}", file=sys.stderr)
+            status = 2
+            continue
+        probs = predictor.predict(prep.image)[0]
+        digit = int(probs.argmax())
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "file": str(path),
+                        "digit": digit,
+                        "probabilities": [round(float(p), 6) for p in probs],
+                    }
+                )
+            )
+        else:
+            print(
+                f"{path}: {digit} ({probs[digit]:.1%})  "
+                + " ".join(f"{d}:{p:.3f}" for d, p in enumerate(probs))
+            )
+    return status
+
+
+def cmd_zoo(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.zoo import ZOO, train_and_save
+
+    names = args.only or list(ZOO)
+    unknown = [n for n in names if n not in ZOO]
+    if unknown:
+        raise UsageError(f"unknown zoo model(s) {', '.join(unknown)}; known: {', '.join(ZOO)}")
+    data = load_mnist(args.data)
+    for name in names:
+        config, description = ZOO[name]
+        start = time.perf_counter()
+        card = train_and_save(
+            store, name, config, description, data, bundled=True, on_progress=_progress_bar
+        )
+        print(f"{name}: test accuracy {card.accuracy:.4f} ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "list": cmd_list,
+    "predict": cmd_predict,
+    "zoo": cmd_zoo,
+}
+
+
+def main(argv: list[str] | None = None, store: ModelStore | None = None) -> int:
+    """Run one command; returns the exit code (2 for any bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args, store or ModelStore())
+    except (UsageError, ValueError, DatasetError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was saved", file=sys.stderr)
+        return 130

@@ -1,0 +1,287 @@
+"""Load MNIST from a local file or Keras, validate it, and cut it into subsets.
+
+``load_mnist`` looks at the ``path`` argument, then ``MNIST_PATH``, then falls back to
+``keras.datasets.mnist.load_data()`` (which downloads and hash-checks). A path is a Keras-layout
+``.npz`` or a folder with the four IDX files, raw or gzipped. Every failure raises
+``DatasetError`` naming the source, the problem and the fix. No TensorFlow at import time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+MnistArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+IMAGE_SIDE = 28
+NUM_CLASSES = 10
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+# Same order as NPZ_KEYS; each name may also carry a ".gz" suffix.
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+IDX_MAGIC = {3: 2051, 1: 2049}  # ndim -> magic number (0x0803 images, 0x0801 labels)
+FIX = (
+    "Fix: set MNIST_PATH (or pass --data) to a Keras-layout .npz with keys "
+    f"{', '.join(NPZ_KEYS)}, or to a folder holding {', '.join(IDX_FILES)} (raw or .gz); "
+    "or go online so keras.datasets.mnist.load_data() can download it."
+)
+
+
+class DatasetError(Exception):
+    """MNIST could not be found, read or validated; the message says how to fix it."""
+
+
+def _error(source: object, problem: str) -> DatasetError:
+    return DatasetError(f"Cannot load MNIST from {source}: {problem}. {FIX}")
+
+
+def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
+    """Load and validate MNIST.
+
+    Args:
+        path: A ``.npz`` file or an IDX folder. ``None`` uses ``MNIST_PATH`` if set, else Keras.
+
+    Returns:
+        ``(x_train, y_train, x_test, y_test)``: images ``(N, 28, 28)`` uint8 in 0..255 and labels
+        ``(N,)`` uint8 in 0..9 (60000 and 10000 rows for the real data; smaller files load too).
+
+    Raises:
+        DatasetError: The source is missing, unreadable, truncated or malformed, or the Keras
+            download failed.
+    """
+    if path is None and os.environ.get("MNIST_PATH"):
+        path = os.environ["MNIST_PATH"]
+    if path is None:
+        return _validate(_load_keras(), "keras.datasets.mnist.load_data()")
+    source = Path(path)
+    if source.is_dir():
+        return _validate(tuple(_read_idx(_find_idx(source, name)) for name in IDX_FILES), source)
+    if source.is_file():
+        return _validate(_read_npz(source), source)
+    raise _error(source, "no such file or folder")
+
+
+def _load_keras() -> list[np.ndarray]:
+    try:
+        import keras  # Lazy: TensorFlow takes seconds to import and the app must start without it.
+
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as exc:  # get_file raises bare Exception on network errors.
+        raise DatasetError(
+            f"Downloading MNIST with keras.datasets.mnist.load_data() failed ({exc}); "
+            "this machine may be offline. " + FIX
+        ) from exc
+    return [x_train, y_train, x_test, y_test]
+
+
+def _read_npz(path: Path) -> list[np.ndarray]:
+    try:
+        with path.open("rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                raise _error(path, "not an .npz (zip) file")
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in NPZ_KEYS if key not in npz.files]
+            if missing:
+                raise _error(path, f"missing key(s) {', '.join(missing)} (has {npz.files})")
+            return [npz[key] for key in NPZ_KEYS]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise _error(path, f"corrupt or truncated .npz ({exc})") from exc
+
+
+def _find_idx(folder: Path, name: str) -> Path:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    raise _error(folder, f"missing IDX file {name} (or {name}.gz)")
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    try:
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _error(path, f"unreadable or truncated ({exc})") from exc
+    ndim = 3 if "images" in path.name else 1
+    header = 4 * (1 + ndim)  # magic + one big-endian uint32 per dimension
+    if len(data) < header:
+        raise _error(path, f"{len(data)} bytes is shorter than the {header}-byte IDX header")
+    magic, *shape = struct.unpack(f">{1 + ndim}I", data[:header])
+    if magic != IDX_MAGIC[ndim]:
+        raise _error(path, f"magic number {magic}, expected {IDX_MAGIC[ndim]}")
+    expected = header + int(np.prod(shape))
+    if len(data) != expected:
+        what = "truncated" if len(data) < expected else "trailing data"
+        raise _error(path, f"{what}: header {shape} needs {expected} bytes, file has {len(data)}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _as_uint8(array: np.ndarray, name: str, source: object) -> np.ndarray:
+    if array.dtype == np.uint8:
+        return array
+    # Convert only when nothing is lost: finite whole numbers in 0..255.
+    kind_ok = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    values = array.astype(np.float64) if kind_ok else None
+    if values is None or not (
+        np.all(np.isfinite(values))
+        and np.all(values == np.round(values))
+        and np.all((values >= 0) & (values <= 255))
+    ):
+        raise _error(source, f"{name} has dtype {array.dtype} with values not integers in 0..255")
+    return array.astype(np.uint8)
+
+
+def _validate(arrays: tuple[np.ndarray, ...] | list[np.ndarray], source: object) -> MnistArrays:
+    out = [_as_uint8(np.asarray(a), key, source) for a, key in zip(arrays, NPZ_KEYS, strict=True)]
+    for split, (x, y) in (("train", out[0:2]), ("test", out[2:4])):
+        if x.ndim != 3 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE) or len(x) == 0:
+            raise _error(source, f"x_{split} has shape {x.shape}, expected (N, 28, 28), N > 0")
+        if y.shape != (len(x),):
+            raise _error(source, f"y_{split} has shape {y.shape}, expected ({len(x)},)")
+        if y.max() >= NUM_CLASSES:
+            raise _error(source, f"y_{split} has label {y.max()}, expected 0..9")
+    return out[0], out[1], out[2], out[3]
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def normalize(x: np.ndarray) -> np.ndarray:
+    """Scale uint8 images to float32 in [0, 1] with a channel axis.
+
+    Args:
+        x: ``(N, H, W)`` or ``(N, H, W, 1)`` uint8, normally ``H = W = 28``.
+
+    Returns:
+        ``(N, H, W, 1)`` float32 in [0, 1].
+
+    Raises:
+        ValueError: ``x`` is not uint8 (floats may already be scaled) or has the wrong shape.
+    """
+    if x.dtype != np.uint8:
+        raise ValueError(f"normalize expects uint8 images, got dtype {x.dtype}")
+    if x.ndim == 3:
+        x = x[..., np.newaxis]
+    if x.ndim != 4 or x.shape[-1] != 1:
+        raise ValueError(f"normalize expects shape (N, H, W) or (N, H, W, 1), got {x.shape}")
+    return x.astype(np.float32) / np.float32(255.0)
+
+
+def pad_to(x: np.ndarray, size: int) -> np.ndarray:
+    """Zero-pad images to ``size`` x ``size``, centred (LeNet-5 used 32 x 32 inputs).
+
+    Args:
+        x: ``(N, H, W)`` or ``(N, H, W, C)``, any dtype.
+        size: Target side, at least ``H`` and ``W``.
+
+    Returns:
+        ``(N, size, size[, C])`` of the same dtype; ``x`` itself when already that size.
+
+    Raises:
+        ValueError: ``size`` is smaller than the images or ``x`` is not 3-D or 4-D.
+    """
+    if x.ndim not in (3, 4):
+        raise ValueError(f"pad_to expects (N, H, W) or (N, H, W, C), got shape {x.shape}")
+    height, width = x.shape[1:3]
+    if size < max(height, width):
+        raise ValueError(f"pad_to size={size} is smaller than the images ({height}x{width})")
+    if (height, width) == (size, size):
+        return x
+    pads = [(0, 0), _centre(size - height), _centre(size - width)] + [(0, 0)] * (x.ndim - 3)
+    return np.pad(x, pads)
+
+
+def _centre(extra: int) -> tuple[int, int]:
+    return extra // 2, extra - extra // 2
+
+
+def _stratified_indices(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted row indices of ``n`` rows drawn per class in proportion to the class counts."""
+    classes, counts = np.unique(y, return_counts=True)
+    quota = counts * n / len(y)
+    take = np.floor(quota).astype(int)
+    # Largest-remainder rounding: the classes with the biggest fractions get the leftover rows.
+    leftover = n - int(take.sum())
+    take[np.argsort(-(quota - take), kind="stable")[:leftover]] += 1
+    picked = [
+        rng.choice(np.flatnonzero(y == c), size=k, replace=False)
+        for c, k in zip(classes, take, strict=True)
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+def _check_pair(x: np.ndarray, y: np.ndarray) -> None:
+    if len(x) != len(y) or y.ndim != 1:
+        raise ValueError(f"x has {len(x)} rows but y has shape {y.shape}; expected ({len(x)},)")
+
+
+def stratified_subset(
+    x: np.ndarray, y: np.ndarray, n: int | None, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick ``n`` rows keeping the class proportions of ``y``.
+
+    Args:
+        x: ``(N, ...)`` samples.
+        y: ``(N,)`` labels.
+        n: Rows wanted; ``None`` or ``n >= N`` returns ``x, y`` unchanged.
+        seed: Same seed, same rows.
+
+    Returns:
+        ``(x_subset, y_subset)`` in their original order.
+
+    Raises:
+        ValueError: ``n`` is below 1 or ``x`` and ``y`` disagree in length.
+    """
+    _check_pair(x, y)
+    if n is None or n >= len(y):
+        return x, y
+    if n < 1:
+        raise ValueError(f"stratified_subset n={n} must be at least 1")
+    rows = _stratified_indices(y, n, np.random.default_rng(seed))
+    return x[rows], y[rows]
+
+
+def train_val_split(
+    x: np.ndarray, y: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split off a stratified validation set.
+
+    Args:
+        x: ``(N, ...)`` samples.
+        y: ``(N,)`` labels.
+        fraction: Share of rows for validation, in [0, 1); 0 gives empty validation arrays.
+        seed: Same seed, same split.
+
+    Returns:
+        ``(x_train, y_train, x_val, y_val)``, disjoint, together all ``N`` rows, each in the
+        original order; empty validation arrays keep the trailing shape, e.g. ``(0, 28, 28)``.
+
+    Raises:
+        ValueError: ``fraction`` is outside [0, 1), leaves no training rows, or ``x`` and ``y``
+            disagree in length.
+    """
+    _check_pair(x, y)
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"train_val_split fraction={fraction} must be in [0, 1)")
+    n_val = round(fraction * len(y))
+    if n_val >= len(y):
+        raise ValueError(f"train_val_split fraction={fraction} leaves no training rows")
+    val = np.zeros(len(y), dtype=bool)
+    if n_val:
+        val[_stratified_indices(y, n_val, np.random.default_rng(seed))] = True
+    return x[~val], y[~val], x[val], y[val]

@@ -1,0 +1,328 @@
+"""Synthetic mouse drawings of digits, to measure how a model copes with canvas input.
+
+People draw digits differently from the NIST writers behind MNIST: a 1 with a flag and a base,
+a crossed 7, an open 4, small digits in a corner, a 40 px brush. This module draws such digits
+the way the app's canvas records them, so a benchmark can score a model on drawings without a
+person at the mouse. It is a test set, not training data.
+
+Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
+picks a template, jitters its points, slants, rotates, sizes and places it at random, and
+renders round-capped white strokes on black at 2x, then shrinks to the canvas size: RGBA
+uint8, alpha 255 everywhere and R = G = B, exactly like ``st_canvas(...).image_data``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+CANVAS_SIDE = 280  # the app's canvas, px
+SUPERSAMPLE = 2  # render at 2x and shrink: anti-aliased edges like the browser's
+SCALE_RANGE = (0.3, 0.95)  # digit height (or width, if wider) as a fraction of the canvas
+SHEAR_RANGE = 0.35  # slant: x shifts by up to +-0.35 of the height from bottom to top
+ROTATION_DEG = 15.0
+WIDTH_RANGE = (8.0, 40.0)  # brush width, px on a 280 px canvas
+MAX_WIDTH_FRACTION = 0.25  # nobody draws a 40 px stroke on an 84 px digit they want read
+EDGE_PROBABILITY = 0.3  # share of samples pushed against a canvas edge
+WOBBLE = 0.025  # slow hand wobble, fraction of the digit size
+JITTER = 0.004  # per-point mouse noise, fraction of the digit size
+POINT_SPACING = 0.02  # distance between template points, unit box
+
+Stroke = np.ndarray  # (K, 2) float64 points (x, y) in the unit box, y down
+Template = Callable[[], list[Stroke]]
+
+
+# --- curve helpers (unit box, y down; angles in degrees, 0 = right, 90 = down) ---
+
+
+def _line(*points: tuple[float, float]) -> Stroke:
+    """A polyline through ``points``, resampled every ``POINT_SPACING``."""
+    corners = np.asarray(points, dtype=np.float64)
+    out = [corners[:1]]
+    for start, end in zip(corners[:-1], corners[1:], strict=True):
+        steps = max(2, int(np.ceil(np.linalg.norm(end - start) / POINT_SPACING)))
+        t = np.linspace(0.0, 1.0, steps + 1)[1:, None]
+        out.append(start + t * (end - start))
+    return np.concatenate(out)
+
+
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> Stroke:
+    """Elliptic arc from angle ``start`` to ``end``; end > start runs clockwise on screen."""
+    length = np.radians(abs(end - start)) * max(rx, ry)
+    t = np.radians(np.linspace(start, end, max(8, int(length / POINT_SPACING))))
+    return np.column_stack((cx + rx * np.cos(t), cy + ry * np.sin(t)))
+
+
+def _bezier(*control: tuple[float, float]) -> Stroke:
+    """Cubic Bezier curve through four control points."""
+    p0, p1, p2, p3 = (np.asarray(p, dtype=np.float64) for p in control)
+    t = np.linspace(0.0, 1.0, 40)[:, None]
+    return (
+        (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
+    )
+
+
+def _join(*parts: Stroke) -> Stroke:
+    """One continuous stroke (the pen stays down) through several parts."""
+    return np.concatenate(parts)
+
+
+# --- templates: how people draw each digit with a mouse ---
+
+_TEMPLATES: dict[int, dict[str, Template]] = {
+    0: {
+        "oval": lambda: [_arc(0.5, 0.5, 0.32, 0.48, -80, -450)],
+        "round": lambda: [_arc(0.5, 0.5, 0.45, 0.47, -100, -440)],
+        "open": lambda: [_arc(0.5, 0.5, 0.34, 0.48, -70, -390)],
+    },
+    1: {
+        "stick": lambda: [_line((0.5, 0.0), (0.5, 1.0))],
+        "flag": lambda: [_line((0.3, 0.22), (0.55, 0.0), (0.55, 1.0))],
+        "flag_base": lambda: [
+            _line((0.28, 0.2), (0.52, 0.0), (0.52, 1.0)),
+            _line((0.25, 1.0), (0.8, 1.0)),
+        ],
+    },
+    2: {
+        "plain": lambda: [
+            _join(
+                _arc(0.5, 0.3, 0.34, 0.3, -165, 20),
+                _bezier((0.82, 0.4), (0.65, 0.65), (0.35, 0.8), (0.1, 1.0)),
+                _line((0.1, 1.0), (0.92, 0.98)),
+            )
+        ],
+        "loop": lambda: [
+            _join(
+                _arc(0.5, 0.3, 0.34, 0.3, -165, 20),
+                _bezier((0.82, 0.4), (0.7, 0.62), (0.4, 0.8), (0.2, 0.92)),
+                _arc(0.22, 0.85, 0.1, 0.08, 90, -240),
+                _line((0.28, 0.92), (0.95, 0.96)),
+            )
+        ],
+        "curvy": lambda: [
+            _join(
+                _arc(0.45, 0.28, 0.33, 0.28, -180, 10),
+                _bezier((0.78, 0.33), (0.7, 0.6), (0.1, 0.8), (0.05, 0.95)),
+                _bezier((0.05, 0.95), (0.35, 0.85), (0.6, 1.05), (0.95, 0.9)),
+            )
+        ],
+    },
+    3: {
+        "round": lambda: [
+            _join(
+                _arc(0.48, 0.26, 0.34, 0.26, -160, 90),
+                _arc(0.48, 0.74, 0.38, 0.26, -90, 155),
+            )
+        ],
+        "flat_top": lambda: [
+            _join(
+                _line((0.12, 0.0), (0.85, 0.0), (0.42, 0.4)),
+                _arc(0.45, 0.7, 0.4, 0.3, -95, 160),
+            )
+        ],
+    },
+    4: {
+        "open": lambda: [
+            _line((0.18, 0.0), (0.12, 0.62), (0.95, 0.62)),
+            _line((0.72, 0.2), (0.72, 1.0)),
+        ],
+        "closed": lambda: [
+            _line((0.68, 0.0), (0.05, 0.66), (0.95, 0.66)),
+            _line((0.68, 0.0), (0.68, 1.0)),
+        ],
+        "one_stroke": lambda: [_line((0.62, 0.0), (0.05, 0.66), (0.95, 0.66), (0.66, 0.4), (0.66, 1.0))],
+    },
+    5: {
+        "two_strokes": lambda: [
+            _join(_line((0.22, 0.0), (0.18, 0.45)), _arc(0.45, 0.68, 0.4, 0.3, -150, 150)),
+            _line((0.22, 0.0), (0.88, 0.0)),
+        ],
+        "one_stroke": lambda: [
+            _join(
+                _line((0.88, 0.0), (0.22, 0.0), (0.18, 0.45)),
+                _arc(0.45, 0.68, 0.4, 0.3, -150, 150),
+            )
+        ],
+    },
+    6: {
+        "curl": lambda: [
+            _join(
+                _bezier((0.75, 0.02), (0.35, 0.1), (0.12, 0.45), (0.14, 0.7)),
+                _arc(0.48, 0.72, 0.34, 0.27, 180, -180),
+            )
+        ],
+        "straight": lambda: [
+            _join(_line((0.7, 0.0), (0.16, 0.7)), _arc(0.48, 0.73, 0.33, 0.26, 180, -170))
+        ],
+    },
+    7: {
+        "plain": lambda: [_line((0.05, 0.02), (0.95, 0.0), (0.38, 1.0))],
+        "crossed": lambda: [
+            _line((0.05, 0.02), (0.95, 0.0), (0.38, 1.0)),
+            _line((0.35, 0.5), (0.9, 0.5)),
+        ],
+        "curved": lambda: [
+            _join(
+                _line((0.05, 0.1), (0.08, 0.02), (0.95, 0.02)),
+                _bezier((0.95, 0.02), (0.7, 0.3), (0.45, 0.6), (0.42, 1.0)),
+            )
+        ],
+    },
+    8: {
+        "figure": lambda: [_eight()],
+        "stacked": lambda: [
+            _arc(0.5, 0.25, 0.26, 0.25, -80, -440),
+            _arc(0.5, 0.74, 0.34, 0.26, -90, -450),
+        ],
+    },
+    9: {
+        "straight": lambda: [
+            _join(_arc(0.45, 0.28, 0.33, 0.28, 10, -350), _line((0.78, 0.3), (0.78, 1.0)))
+        ],
+        "curved": lambda: [
+            _join(
+                _arc(0.45, 0.28, 0.33, 0.28, 10, -350),
+                _bezier((0.78, 0.33), (0.8, 0.7), (0.6, 1.0), (0.25, 0.98)),
+            )
+        ],
+        "slanted": lambda: [
+            _join(_arc(0.55, 0.27, 0.33, 0.27, 15, -345), _line((0.87, 0.33), (0.45, 1.0)))
+        ],
+    },
+}
+
+
+def _eight() -> Stroke:
+    """A figure eight in one stroke, starting top right (a lemniscate of Gerono)."""
+    t = np.linspace(0.45 * np.pi, 2.55 * np.pi, 120)
+    # x = sin t cos t swings both ways while y = sin t runs down and back up: two loops.
+    return np.column_stack((0.5 - 0.9 * np.sin(t) * np.cos(t), 0.5 - 0.5 * np.sin(t)))
+
+
+DIGIT_STYLES: dict[int, list[str]] = {d: list(styles) for d, styles in _TEMPLATES.items()}
+
+
+def _smooth_noise(rng: np.random.Generator, count: int, amplitude: float) -> np.ndarray:
+    """(count, 2) slowly varying offsets: random values at a few knots, linearly joined."""
+    knots = rng.normal(0.0, amplitude, size=(4, 2))
+    where = np.linspace(0.0, 3.0, count)
+    return np.column_stack([np.interp(where, np.arange(4), knots[:, i]) for i in range(2)])
+
+
+def _place(
+    strokes: list[Stroke], rng: np.random.Generator, size: int
+) -> tuple[list[np.ndarray], float]:
+    """Jitter, slant, rotate, size and position strokes; canvas pixel points and brush width."""
+    moved = []
+    for stroke in strokes:
+        wobble = _smooth_noise(rng, len(stroke), WOBBLE)
+        moved.append(stroke + wobble + rng.normal(0.0, JITTER, size=stroke.shape))
+    shear = rng.uniform(-SHEAR_RANGE, SHEAR_RANGE)
+    angle = np.radians(rng.uniform(-ROTATION_DEG, ROTATION_DEG))
+    aspect = rng.uniform(0.8, 1.2)  # some people draw narrow, some wide
+    cos, sin = np.cos(angle), np.sin(angle)
+    # Centre, stretch x, slant (the top leans right for shear > 0), then rotate.
+    transform = np.array([[cos, -sin], [sin, cos]]) @ np.array([[aspect, -shear], [0.0, 1.0]])
+    moved = [(s - 0.5) @ transform.T for s in moved]
+    points = np.concatenate(moved)
+    low, high = points.min(axis=0), points.max(axis=0)
+    extent = float((high - low).max())
+
+    scale_px = rng.uniform(*SCALE_RANGE) * size
+    width = rng.uniform(*WIDTH_RANGE) * size / CANVAS_SIDE
+    width = min(width, max(WIDTH_RANGE[0] * size / CANVAS_SIDE, MAX_WIDTH_FRACTION * scale_px))
+    # The whole stroke, round caps and anti-aliased edge included, stays on the canvas.
+    margin = width / 2 + 2.0
+    scale_px = min(scale_px, size - 2 * margin)
+    factor = scale_px / extent
+    span = (high - low) * factor
+    room = np.maximum(size - 2 * margin - span, 0.0)
+    offset = rng.uniform(0.0, 1.0, size=2) * room
+    if rng.random() < EDGE_PROBABILITY:  # hug one edge: left, right, top or bottom
+        axis = int(rng.integers(2))
+        offset[axis] = room[axis] * rng.choice([0.0, 1.0])
+    origin = offset + margin - low * factor
+    return [s * factor + origin for s in moved], float(width)
+
+
+def _render(strokes: list[np.ndarray], width: float, size: int) -> np.ndarray:
+    """Anti-aliased round-capped white strokes on black: (size, size) uint8."""
+    big = size * SUPERSAMPLE
+    canvas = Image.new("L", (big, big), 0)
+    draw = ImageDraw.Draw(canvas)
+    line_width = max(1, round(width * SUPERSAMPLE))
+    radius = line_width / 2
+    for stroke in strokes:
+        points = [(float(x), float(y)) for x, y in stroke * SUPERSAMPLE]
+        draw.line(points, fill=255, width=line_width, joint="curve")
+        # Round caps (and a round dab at every point, like the browser's brush).
+        for x, y in points[:: max(1, len(points) // 40)] + [points[-1]]:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return np.asarray(canvas.reduce(SUPERSAMPLE))
+
+
+def _draw_grey(digit: int, rng: np.random.Generator, style: str | None, size: int) -> np.ndarray:
+    if digit not in _TEMPLATES:
+        raise ValueError(f"digit={digit!r} is invalid: expected an integer 0-9")
+    styles = _TEMPLATES[digit]
+    if style is None:
+        style = str(rng.choice(list(styles)))
+    elif style not in styles:
+        raise ValueError(f"style={style!r} is invalid for digit {digit}: expected one of {list(styles)}")
+    if not isinstance(size, int) or size < 32:
+        raise ValueError(f"size={size!r} is invalid: expected an integer >= 32")
+    strokes, width = _place(styles[style](), rng, size)
+    return _render(strokes, width, size)
+
+
+def draw_digit(
+    digit: int, rng: np.random.Generator, *, style: str | None = None, size: int = CANVAS_SIDE
+) -> np.ndarray:
+    """Draw one digit the way a person would with a mouse on the app's canvas.
+
+    Args:
+        digit: 0-9.
+        rng: Source of all randomness (style when not given, shape, size, place, brush).
+        style: One of ``DIGIT_STYLES[digit]``; None picks one at random.
+        size: Canvas side in px; the brush width scales with it (8-40 px at 280).
+
+    Returns:
+        (size, size, 4) uint8 RGBA: white strokes with anti-aliased edges on black,
+        alpha 255 everywhere, R = G = B.
+
+    Raises:
+        ValueError: Unknown digit or style, or size below 32.
+    """
+    grey = _draw_grey(digit, rng, style, size)
+    opaque = np.full_like(grey, 255)
+    return np.stack((grey, grey, grey, opaque), axis=-1)
+
+
+def make_drawn_set(per_digit: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A balanced set of drawings, every style of every digit in turn.
+
+    Args:
+        per_digit: Drawings of each digit, at least 1.
+        seed: The same seed gives the same set.
+
+    Returns:
+        ``(images, labels)``: (N, 280, 280) uint8 luminance (the canvas's R channel, which is
+        all of its information: the RGBA is this repeated with alpha 255) and (N,) uint8
+        labels, N = 10 * per_digit, digits interleaved 0, 1, ..., 9, 0, 1, ...
+
+    Raises:
+        ValueError: ``per_digit`` is not a positive integer.
+    """
+    if isinstance(per_digit, bool) or not isinstance(per_digit, int) or per_digit < 1:
+        raise ValueError(f"per_digit={per_digit!r} is invalid: expected an integer >= 1")
+    rng = np.random.default_rng(seed)
+    count = 10 * per_digit
+    images = np.empty((count, CANVAS_SIDE, CANVAS_SIDE), np.uint8)
+    labels = np.tile(np.arange(10, dtype=np.uint8), per_digit)
+    for i, digit in enumerate(labels):
+        styles = DIGIT_STYLES[int(digit)]
+        style = styles[(i // 10) % len(styles)]
+        images[i] = _draw_grey(int(digit), rng, style, CANVAS_SIDE)
+    return images, labels

@@ -1,0 +1,170 @@
+"""Build a LeNet-5 variant from a ``LeNetConfig``.
+
+Every model takes ``(N, 28, 28, 1)`` float32 images in [0, 1] and returns ten softmax
+probabilities; a 32x32 configuration zero-pads inside the model (layer ``pad``), as the 1998
+paper did, so callers never pad by hand.
+
+Layer names follow the paper: conv blocks are ``c1``/``s2``, ``c3``/``s4`` (``c5``/``s6``), the
+first dense layer is the next ``c`` (LeNet's C5 is a full connection over 5x5 maps), the
+others ``f``, then ``output``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from lenet.config import LeNetConfig
+
+# LeCun et al. 1998, Table I: which of the 6 S2 maps each of the 16 C3 maps sees.
+LECUN_C3_TABLE: tuple[tuple[int, ...], ...] = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="lenet")
+def scaled_tanh(x):  # type: ignore[no-untyped-def]
+    """LeCun's squashing function f(a) = 1.7159 tanh(2a/3)."""
+    return 1.7159 * ops.tanh(x * (2.0 / 3.0))
+
+
+@keras.saving.register_keras_serializable(package="lenet")
+class SparseConv2D(layers.Layer):
+    """A valid-padding conv whose output maps each see only some input maps.
+
+    Only the connections in ``table`` are weights (60 x k x k for the LeCun table, so C3 has the
+    paper's 1,516 parameters); they are scattered into a dense kernel at call time.
+    """
+
+    def __init__(
+        self,
+        table: list[list[int]],
+        in_maps: int,
+        kernel_size: int = 5,
+        activation: str | None = None,
+        **kwargs,
+    ) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.table = [list(map(int, t)) for t in table]
+        self.in_maps = int(in_maps)
+        self.kernel_size = int(kernel_size)
+        self.activation = keras.activations.get(activation)
+        pairs = [(i, o) for o, ins in enumerate(self.table) for i in ins]
+        # (connections, in_maps * out_maps) one-hot: places each weight in the dense kernel.
+        place = np.zeros((len(pairs), self.in_maps * len(self.table)), dtype="float32")
+        for row, (i, o) in enumerate(pairs):
+            place[row, i * len(self.table) + o] = 1.0
+        self._place = place
+
+    def build(self, input_shape) -> None:  # type: ignore[no-untyped-def]
+        k, n = self.kernel_size, self._place.shape[0]
+        limit = float(np.sqrt(3.0 / (k * k * n / len(self.table))))  # LeCun uniform, mean fan-in
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(k, k, n),
+            initializer=keras.initializers.RandomUniform(-limit, limit),
+        )
+        self.bias = self.add_weight(name="bias", shape=(len(self.table),), initializer="zeros")
+
+    def call(self, x):  # type: ignore[no-untyped-def]
+        k, out = self.kernel_size, len(self.table)
+        dense = ops.matmul(self.kernel, ops.convert_to_tensor(self._place, dtype=self.kernel.dtype))
+        dense = ops.reshape(dense, (k, k, self.in_maps, out))  # (k, k, in, out)
+        y = ops.conv(x, ops.cast(dense, x.dtype), padding="valid") + ops.cast(self.bias, x.dtype)
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+        n, h, w, _ = input_shape
+        k = self.kernel_size
+        return (
+            n,
+            None if h is None else h - k + 1,
+            None if w is None else w - k + 1,
+            len(self.table),
+        )
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "table": self.table,
+            "in_maps": self.in_maps,
+            "kernel_size": self.kernel_size,
+            "activation": keras.activations.serialize(self.activation),
+        }
+
+
+def _activation(name: str):  # type: ignore[no-untyped-def]
+    return scaled_tanh if name == "scaled_tanh" else name
+
+
+def build_model(config: LeNetConfig) -> keras.Model:
+    """Build (uncompiled) the network that ``config`` describes.
+
+    Args:
+        config: the variant.
+
+    Returns:
+        A functional ``keras.Model`` named ``lenet`` taking (N, 28, 28, 1) float32.
+    """
+    act = _activation(config.activation)
+    pool = layers.AveragePooling2D if config.pooling == "average" else layers.MaxPooling2D
+    inputs = keras.Input(shape=(28, 28, 1), name="image")
+    x = inputs
+    if config.input_size == 32:
+        x = layers.ZeroPadding2D(2, name="pad")(x)  # (N, 32, 32, 1)
+    index = 1
+    for block, filters in enumerate(config.filters):
+        conv_name, bn = f"c{index}", config.batch_norm[block]
+        conv_act = None if bn else act
+        if block == 1 and config.c3_connections == "lecun":
+            x = SparseConv2D(
+                [list(t) for t in LECUN_C3_TABLE],
+                in_maps=config.filters[0],
+                kernel_size=config.kernel_size,
+                activation=conv_act,
+                name=conv_name,
+            )(x)
+        else:
+            x = layers.Conv2D(
+                filters,
+                config.kernel_size,
+                padding=config.padding,
+                activation=conv_act,
+                use_bias=not bn,
+                name=conv_name,
+            )(x)
+        if bn:
+            x = layers.BatchNormalization(name=f"{conv_name}_bn")(x)
+            x = layers.Activation(act, name=f"{conv_name}_act")(x)
+        x = pool(2, name=f"s{index + 1}")(x)
+        if config.conv_dropout[block] > 0:
+            x = layers.Dropout(config.conv_dropout[block], name=f"s{index + 1}_dropout")(x)
+        index += 2
+    x = layers.Flatten(name="flatten")(x)
+    for i, units in enumerate(config.dense_units):
+        name = f"{'c' if i == 0 else 'f'}{index}"
+        x = layers.Dense(units, activation=act, name=name)(x)
+        if config.dense_dropout[i] > 0:
+            x = layers.Dropout(config.dense_dropout[i], name=f"{name}_dropout")(x)
+        index += 1
+    outputs = layers.Dense(10, activation="softmax", name="output", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="lenet")
+
+
+def predict_proba(model: keras.Model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Probabilities (N, 10) float32 for (N, 28, 28) uint8 or float [0, 1] images."""
+    import tensorflow as tf
+
+    if x.dtype == np.uint8:
+        x = x.astype("float32") / 255.0
+    x = x.reshape(-1, 28, 28, 1).astype("float32")
+    if len(x) == 0:
+        return np.zeros((0, 10), "float32")
+    fn = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
+    return np.concatenate(
+        [fn(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)]
+    )

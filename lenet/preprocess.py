@@ -1,0 +1,394 @@
+"""Turn a drawing, photo or upload into a 28x28 input the way MNIST itself was made.
+
+MNIST digits were size-normalised to fit a 20x20 box (keeping their aspect ratio, with
+anti-aliasing) and then placed in a 28x28 field so that their centre of mass sits at the
+centre. ``to_mnist`` repeats those steps on any image:
+
+1. **ink**: the alpha channel when it varies, otherwise the luminance; dark ink on light
+   paper is inverted (the paper colour is the median of the border pixels), and a threshold
+   relative to the darkest ink plus a contrast stretch removes paper texture and gradients;
+2. **cropped**: the bounding box of the ink;
+3. **scaled**: longer side 20 px, area-averaged (Pillow ``BOX``) when shrinking;
+4. **centred**: pasted into 28x28 with the centre of mass moved to (14, 14) by a whole-pixel
+   shift, as LeCun did.
+
+Only NumPy and Pillow are used, so the module is cheap to import from a Streamlit page.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageChops, ImageFilter, ImageOps, UnidentifiedImageError
+
+MNIST_SIDE = 28  # output side
+BOX_SIDE = 20  # the longer side of the digit after size normalisation
+CENTRE = 14.0  # where MNIST puts the centre of mass (row, column), in pixel indices
+MIN_SIDE, MAX_SIDE = 8, 4096  # accepted input height and width
+PAD_SIZES = (28, 32)
+
+INK_LOW = 0.2  # ink below 20% of the paper-to-darkest-ink contrast is paper texture
+INK_HIGH = 0.8  # ink above 80% of it counts as fully inked
+MIN_CONTRAST = 0.1  # less contrast than this (fraction of full scale) is a blank image
+DEFAULT_MIN_INK_FRACTION = 0.002  # fewer inked pixels than 0.2% of the area: stray pixels
+MIN_EXTENT = 0.08  # a bounding box shorter than 8% of the image side is a click, not a digit
+DOT_EXTENT = 0.2  # a solid blob smaller than 20% of the image side is a dot ...
+DOT_FILL = 0.6  # ... where "solid" means ink covers more than 60% of its bounding box
+
+FLAT_SPREAD = 12  # border levels (10th to 90th percentile) wider than this: uneven paper
+PAPER_GRID = 40  # the paper estimate is made on an image shrunk to about this many px ...
+PAPER_WINDOW = 7  # ... with a minimum filter this wide: strokes up to ~15% of the side survive
+
+REASON_NAN = "image contains NaN values"
+REASON_BLANK = "no ink found — draw a digit"
+REASON_STRAY = "only a few stray pixels — draw a digit"
+REASON_DOT = "only a dot — draw a bigger digit"
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """The result of ``to_mnist``.
+
+    Attributes:
+        image: (28, 28) float32 in [0, 1], white ink on black like MNIST; None when empty.
+        empty: True when no digit was found (blank canvas, stray pixels, NaN values).
+        reason: "" or a sentence saying why the image is empty, fit to show to a user.
+        steps: Intermediate images in order, each 2-D float32 in [0, 1], for display:
+            "ink" (input size), "cropped" (bounding box), "scaled" (longer side 20) and
+            "centred" (28x28). An empty result holds the steps reached before it stopped.
+    """
+
+    image: np.ndarray | None
+    empty: bool
+    reason: str = ""
+    steps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Ink:
+    """An image reduced to one uint8 channel plus how to read ink out of it."""
+
+    grey: np.ndarray  # (H, W) uint8, luminance or alpha
+    invert: bool  # True when ink is dark on light paper
+    low: float  # grey levels (in ink polarity) at or below this are paper
+    high: float  # at or above this, full ink
+
+    def stretch(self, grey: np.ndarray) -> np.ndarray:
+        """Ink map of (part of) ``grey``: float32 in [0, 1], 0 = paper."""
+        ink = grey.astype(np.float32)
+        if self.invert:
+            np.subtract(np.float32(255.0), ink, out=ink)
+        ink -= np.float32(self.low)
+        ink *= np.float32(1.0 / (self.high - self.low))
+        return np.clip(ink, 0.0, 1.0, out=ink)
+
+    def mask(self) -> np.ndarray:
+        """(H, W) bool, True where there is any ink at all."""
+        # Integer thresholds keep the comparison in uint8 (a float one casts every pixel).
+        if self.invert:
+            return self.grey < np.uint8(math.ceil(255.0 - self.low))
+        return self.grey > np.uint8(math.floor(self.low))
+
+
+def _describe(image: object) -> str:
+    if isinstance(image, np.ndarray):
+        return f"shape {image.shape} and dtype {image.dtype}"
+    return f"type {type(image).__name__}"
+
+
+def _validate(image: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``image`` is an accepted shape and dtype.
+
+    NaN values are not checked here: they make an image empty, not invalid.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"expected a NumPy image array, got {_describe(image)}")
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise ValueError(
+            f"expected an image of shape (H, W) or (H, W, 1|3|4), got {_describe(image)}"
+        )
+    if image.dtype not in (np.uint8, np.float32, np.float64):
+        raise ValueError(f"expected dtype uint8, float32 or float64, got {_describe(image)}")
+    height, width = image.shape[:2]
+    if not (MIN_SIDE <= height <= MAX_SIDE and MIN_SIDE <= width <= MAX_SIDE):
+        raise ValueError(
+            f"expected height and width between {MIN_SIDE} and {MAX_SIDE} px, "
+            f"got {_describe(image)}"
+        )
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray | None:
+    """Float images in [0, 1] become uint8; None when they hold NaN.
+
+    Raises:
+        ValueError: A float image with values outside [0, 1].
+    """
+    if image.dtype == np.uint8:
+        return image
+    if np.isnan(image).any():
+        return None
+    low, high = float(image.min()), float(image.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(
+            f"float images must hold values in [0, 1], got range [{low:.4g}, {high:.4g}] "
+            f"in an image of {_describe(image)}"
+        )
+    return np.rint(image * 255.0).astype(np.uint8)
+
+
+def _alpha_is_constant(rgba: np.ndarray) -> bool:
+    # Fast path for the drawing canvas, opaque everywhere: read the four bytes of each pixel
+    # as one little-endian uint32 whose top byte is alpha (one pass instead of a strided one).
+    if rgba.flags.c_contiguous and sys.byteorder == "little":
+        packed = rgba.view(np.uint32)[..., 0]  # (H, W)
+        if packed.min() >= 0xFF000000:
+            return True
+    alpha = rgba[..., 3]
+    return bool(alpha.min() == alpha.max())
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 channel that holds the ink: alpha when it varies, else luminance."""
+    if image.ndim == 2:
+        return image
+    channels = image.shape[2]
+    if channels == 1:
+        return image[..., 0]
+    if channels == 4 and not _alpha_is_constant(image):
+        return np.ascontiguousarray(image[..., 3])
+    # Pillow's ITU-R 601 luma in C is several times faster than the same sum in NumPy, and
+    # exact when R = G = B as on the canvas.
+    rgb = Image.fromarray(np.ascontiguousarray(image))  # mode RGB or RGBA from the shape
+    return np.asarray(rgb.convert("L"))
+
+
+def _border(grey: np.ndarray) -> np.ndarray:
+    """(2H + 2W - 4,) the outermost pixels."""
+    return np.concatenate((grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]))
+
+
+def _paper_is_flat(border: np.ndarray) -> bool:
+    """True for a canvas or a clean scan; False for a photo with texture or uneven light."""
+    if border.min() == border.max():  # the drawing canvas: exact, and one cheap pass
+        return True
+    low, high = np.percentile(border, [10, 90])  # a digit touching an edge is an outlier
+    return bool(high - low <= FLAT_SPREAD)
+
+
+def _flatten_paper(ink: np.ndarray) -> np.ndarray:
+    """Subtract a smooth estimate of the paper from an ink-is-bright (H, W) uint8 image."""
+    height, width = ink.shape
+    image = Image.fromarray(ink)
+    factor = max(1, math.ceil(max(height, width) / PAPER_GRID))
+    small = image.reduce(factor) if factor > 1 else image
+    # Strokes are bright and narrower than the window, so a minimum filter leaves the paper;
+    # the blur smooths away the noise minima it picks up.
+    paper = small.filter(ImageFilter.MinFilter(PAPER_WINDOW))
+    paper = paper.filter(ImageFilter.BoxBlur(PAPER_WINDOW // 2))
+    paper = paper.resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(ImageChops.subtract(image, paper))  # saturates at 0
+
+
+def _find_ink(grey: np.ndarray) -> _Ink | None:
+    """Decide polarity and the paper-to-ink levels; None when there is no contrast."""
+    darkest, brightest = int(grey.min()), int(grey.max())
+    if brightest - darkest < MIN_CONTRAST * 255:
+        return None
+    # The paper is what most of the border shows; a digit touching an edge covers little of it.
+    border = _border(grey)
+    paper = float(np.median(border))
+    invert = paper > (darkest + brightest) / 2
+    if not _paper_is_flat(border):
+        grey = _flatten_paper(255 - grey if invert else grey)
+        invert = False
+        paper, peak = float(np.median(_border(grey))), float(grey.max())
+    elif invert:
+        paper, peak = 255.0 - paper, 255.0 - darkest
+    else:
+        peak = float(brightest)
+    contrast = peak - paper
+    if contrast < MIN_CONTRAST * 255:
+        return None
+    return _Ink(grey, invert, paper + INK_LOW * contrast, paper + INK_HIGH * contrast)
+
+
+def _ink(image: np.ndarray) -> _Ink | str:
+    """Validate and find the ink; a reason string when the image is empty."""
+    _validate(image)
+    as_uint8 = _to_uint8(image)
+    if as_uint8 is None:
+        return REASON_NAN
+    found = _find_ink(_grey(as_uint8))
+    return REASON_BLANK if found is None else found
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right), bottom and right exclusive, of a mask with some True."""
+    rows = mask.any(axis=1)
+    top, bottom = int(rows.argmax()), len(rows) - int(rows[::-1].argmax())
+    cols = mask[top:bottom].any(axis=0)  # only the inked rows: less to scan
+    left, right = int(cols.argmax()), len(cols) - int(cols[::-1].argmax())
+    return top, bottom, left, right
+
+
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a float32 image in [0, 1]; area averaging when shrinking, bilinear when growing."""
+    if image.shape == (height, width):
+        return image
+    shrinking = height <= image.shape[0] and width <= image.shape[1]
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    resized = Image.fromarray(np.ascontiguousarray(image)).resize((width, height), resample)
+    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+
+
+def _centre(scaled: np.ndarray) -> np.ndarray:
+    """Paste (h, w) with h, w <= 28 into 28x28 with its centre of mass nearest (14, 14)."""
+    height, width = scaled.shape
+    total = float(scaled.sum())
+    com_row = float(scaled.sum(axis=1) @ np.arange(height)) / total
+    com_col = float(scaled.sum(axis=0) @ np.arange(width)) / total
+    # Whole-pixel shift as in MNIST; clamped so the digit is never cut off.
+    top = min(max(round(CENTRE - com_row), 0), MNIST_SIDE - height)
+    left = min(max(round(CENTRE - com_col), 0), MNIST_SIDE - width)
+    out = np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
+    out[top : top + height, left : left + width] = scaled
+    return out
+
+
+def to_mnist(
+    image: np.ndarray, *, min_ink_fraction: float = DEFAULT_MIN_INK_FRACTION
+) -> Preprocessed:
+    """Crop, size-normalise and centre a digit the way MNIST was made.
+
+    Args:
+        image: (H, W) or (H, W, 1|3|4), uint8 or float32/float64 in [0, 1], with H and W
+            between 8 and 4096. Either polarity works (white on black, like the drawing
+            canvas, or dark ink on paper); an RGBA image whose alpha varies is read by alpha.
+        min_ink_fraction: Fewer inked pixels than this fraction of the image area count as
+            stray pixels, and the result is empty.
+
+    Returns:
+        A ``Preprocessed`` whose ``image`` is (28, 28) float32 in [0, 1] with the digit's
+        longer side 20 px and its centre of mass at (14, 14) (whole-pixel shift), or an empty
+        result with a reason for blank, constant, NaN, stray-pixel and single-dot images.
+
+    Raises:
+        ValueError: The image has an unsupported shape, size or dtype, or float values
+            outside [0, 1]; or ``min_ink_fraction`` is not in [0, 1).
+    """
+    if not 0.0 <= min_ink_fraction < 1.0:
+        raise ValueError(f"min_ink_fraction={min_ink_fraction!r} is invalid: expected [0, 1)")
+    found = _ink(image)
+    if isinstance(found, str):
+        return Preprocessed(None, True, found, {})
+    mask = found.mask()
+    height, width = mask.shape
+    ink_pixels = int(np.count_nonzero(mask))
+    steps: dict[str, np.ndarray] = {"ink": found.stretch(found.grey)}
+    if ink_pixels < max(1.0, min_ink_fraction * height * width):
+        return Preprocessed(None, True, REASON_STRAY, steps)
+    top, bottom, left, right = _bounding_box(mask)
+    box_h, box_w = bottom - top, right - left
+    longer, side = max(box_h, box_w), min(height, width)
+    if longer < max(2.0, MIN_EXTENT * side):
+        return Preprocessed(None, True, REASON_DOT, steps)
+    if longer < DOT_EXTENT * side and ink_pixels > DOT_FILL * box_h * box_w:
+        return Preprocessed(None, True, REASON_DOT, steps)
+
+    cropped = steps["ink"][top:bottom, left:right]
+    steps["cropped"] = cropped
+    scale = BOX_SIDE / longer
+    scaled = _resize(
+        cropped, max(1, round(box_h * scale)), max(1, round(box_w * scale))
+    )
+    peak = float(scaled.max())
+    if peak > 0.0:
+        # Thin strokes come out faint after shrinking; MNIST strokes always reach full ink.
+        scaled = scaled * np.float32(1.0 / peak)
+    else:  # only possible for sub-pixel specks, which the checks above already reject
+        return Preprocessed(None, True, REASON_STRAY, steps)
+    steps["scaled"] = scaled
+    centred = _centre(scaled)
+    steps["centred"] = centred
+    return Preprocessed(centred, False, "", steps)
+
+
+def naive_resize(image: np.ndarray) -> np.ndarray:
+    """The naive path, for comparison: the whole ink map shrunk to 28x28, no crop or centring.
+
+    Args:
+        image: Same as ``to_mnist``.
+
+    Returns:
+        (28, 28) float32 in [0, 1]; all zeros when the image has no ink (blank or NaN).
+
+    Raises:
+        ValueError: Same as ``to_mnist``.
+    """
+    found = _ink(image)
+    if isinstance(found, str):
+        return np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
+    return _resize(found.stretch(found.grey), MNIST_SIDE, MNIST_SIDE)
+
+
+def pad_to(image: np.ndarray, size: int) -> np.ndarray:
+    """Zero-pad 28x28 images to ``size`` x ``size``, centred (LeNet-5's 32x32 input).
+
+    Args:
+        image: (28, 28) or (N, 28, 28), any dtype.
+        size: 28 (returned unchanged) or 32.
+
+    Returns:
+        (size, size) or (N, size, size) with the dtype of ``image``.
+
+    Raises:
+        ValueError: ``size`` is not 28 or 32, or ``image`` is not (28, 28) or (N, 28, 28).
+    """
+    if size not in PAD_SIZES:
+        raise ValueError(f"size={size!r} is invalid: expected one of {PAD_SIZES}")
+    if image.ndim not in (2, 3) or image.shape[-2:] != (MNIST_SIDE, MNIST_SIDE):
+        raise ValueError(f"expected (28, 28) or (N, 28, 28), got {_describe(image)}")
+    margin = (size - MNIST_SIDE) // 2
+    if margin == 0:
+        return image
+    pad = [(0, 0)] * (image.ndim - 2) + [(margin, margin), (margin, margin)]
+    return np.pad(image, pad)
+
+
+def load_image(source: str | os.PathLike[str] | bytes) -> np.ndarray:
+    """Read a PNG, JPEG or any image Pillow can open, upright per its EXIF orientation.
+
+    Args:
+        source: A file path or the file's bytes (e.g. from ``st.file_uploader``).
+
+    Returns:
+        uint8 (H, W) for grey images, (H, W, 4) for images with transparency,
+        (H, W, 3) otherwise.
+
+    Raises:
+        ValueError: The file is missing, unreadable or not an image.
+    """
+    in_memory = isinstance(source, bytes | bytearray)
+    name = "from bytes" if in_memory else repr(os.fspath(source))
+    try:
+        with Image.open(io.BytesIO(source) if in_memory else source) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey PNG: keep the top byte
+                wide = np.asarray(img).astype(np.int64)
+                return (np.clip(wide, 0, 65535) >> 8).astype(np.uint8)
+            if img.mode in ("1", "L", "F"):
+                target = "L"
+            elif img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info:
+                target = "RGBA"
+            else:
+                target = "RGB"
+            return np.asarray(img.convert(target), dtype=np.uint8).copy()
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError,
+            ValueError) as exc:
+        raise ValueError(f"cannot read image {name}: {exc}") from exc

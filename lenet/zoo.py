@@ -1,0 +1,110 @@
+"""The bundled model zoo: the recipes, and the command that retrains them all.
+
+Every recipe was chosen by validation accuracy (a split carved from the 60,000 training
+images); the test set is used once per model, for the report that ships with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lenet.config import LeNetConfig
+from lenet.evaluate import build_report
+from lenet.model import predict_proba
+from lenet.store import ModelCard, ModelStore
+from lenet.train import Progress, train
+
+ZOO: dict[str, tuple[LeNetConfig, str]] = {
+    "lenet5-1998": (
+        LeNetConfig(
+            activation="scaled_tanh",
+            pooling="average",
+            input_size=32,
+            c3_connections="lecun",
+            optimizer="sgd",
+            learning_rate=0.05,
+            lr_schedule="cosine",
+            batch_size=32,
+            epochs=20,
+        ),
+        "LeCun et al. 1998: 32x32 input, scaled tanh, average pooling, sparse C3, SGD",
+    ),
+    "lenet5-relu": (
+        LeNetConfig(
+            padding="same", optimizer="adam", learning_rate=1e-3, lr_schedule="cosine", epochs=15
+        ),
+        "The common modern rewrite: ReLU, max pooling, same padding, Adam",
+    ),
+    "lenet5-bn-dropout": (
+        LeNetConfig(
+            padding="same",
+            batch_norm=(False, True),
+            conv_dropout=(0.0, 0.25),
+            optimizer="adam",
+            learning_rate=1e-3,
+            lr_schedule="cosine",
+            epochs=15,
+        ),
+        "Best of the reference sweep: batch norm on conv block 2, dropout 0.25 after it",
+    ),
+    "keras-lenet": (
+        LeNetConfig(
+            filters=(20, 50),
+            padding="same",
+            dense_units=(500,),
+            dense_dropout=(0.0,),
+            optimizer="adam",
+            learning_rate=1e-3,
+            lr_schedule="cosine",
+            epochs=12,
+        ),
+        "The popular Keras tutorial variant: 20 and 50 filters, dense 500",
+    ),
+    "lenet5-best": (
+        LeNetConfig(
+            filters=(16, 32),
+            batch_norm=(True, True),
+            conv_dropout=(0.0, 0.1),
+            dense_dropout=(0.3, 0.3),
+            optimizer="adam",
+            learning_rate=2e-3,
+            lr_schedule="cosine",
+            epochs=40,
+            aug_shift=0.12,
+            aug_rotation=12.0,
+            aug_zoom=0.15,
+            aug_shear=0.3,
+            aug_stroke=0.5,
+        ),
+        "Our best LeNet-sized model: batch norm, dropout, affine + stroke augmentation",
+    ),
+}
+
+
+def train_and_save(
+    store: ModelStore,
+    name: str,
+    config: LeNetConfig,
+    description: str,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    *,
+    bundled: bool,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> ModelCard:
+    """Train ``config`` on the training images, evaluate once on the test set, save it."""
+    x_train, y_train, x_test, y_test = data
+    result = train(config, (x_train, y_train), on_progress=on_progress)
+    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
+    return store.save(
+        name,
+        result.model,
+        config,
+        result.history,
+        report,
+        result.seconds,
+        description,
+        bundled=bundled,
+        overwrite=True,
+    )

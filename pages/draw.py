@@ -1,0 +1,136 @@
+"""Draw: a digit on the canvas (or a photo of one) and every chosen model's answer, live."""
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+import ui
+from lenet import plots
+from lenet.infer import describe
+from lenet.preprocess import load_image, naive_resize, to_mnist
+from lenet.store import StoreError
+
+DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
+STEP_TITLES = {
+    "ink": "ink found",
+    "cropped": "cropped",
+    "scaled": "longer side 20 px",
+    "centred": "centred by mass (28x28)",
+}
+
+if "draw_canvas_n" not in st.session_state:
+    st.session_state["draw_canvas_n"] = 0
+
+
+def clear_canvas() -> None:
+    st.session_state["draw_canvas_n"] += 1  # a new key is the only way to clear the component
+
+
+def canvas_image():  # type: ignore[no-untyped-def]
+    width = st.slider("Stroke width", 6, 40, 20, key="draw_stroke")
+    result = st_canvas(
+        stroke_width=width,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"draw_canvas_{st.session_state['draw_canvas_n']}",
+    )
+    st.button("Clear", on_click=clear_canvas, icon="🧽", key="draw_clear")
+    return result.image_data
+
+
+def uploaded_image():  # type: ignore[no-untyped-def]
+    file = st.file_uploader(
+        "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
+    )
+    if file is None:
+        return None
+    try:
+        return load_image(file.getvalue())
+    except ValueError as exc:
+        st.error(f"That file is not an image we can read: {exc}")
+        return None
+
+
+def draw() -> None:
+    st.title("✏️ Draw a digit")
+    names = ui.usable_names()
+    if not names:
+        st.info("No usable models. Train one with `python -m lenet train`.")
+        st.stop()
+    chosen = st.multiselect(
+        "Models",
+        names,
+        key="draw_models",
+        max_selections=6,
+        default=[n for n in DEFAULT_MODELS if n in names] or names[:1],
+    )
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        source = st.radio(
+            "Input",
+            ["Draw", "Upload"],
+            horizontal=True,
+            key="draw_source",
+            label_visibility="collapsed",
+        )
+        image = canvas_image() if source == "Draw" else uploaded_image()
+    try:
+        prep = None if image is None else to_mnist(image)
+    except ValueError as exc:
+        prep = None
+        right.error(str(exc))
+    if prep is None or prep.empty or prep.image is None:
+        right.info(
+            prep.reason
+            if prep is not None and prep.reason
+            else "Draw a digit on the black square: the models answer as you draw."
+        )
+        return
+    with left:
+        st.image(plots.upscale(prep.image, 5), caption="What the models see (28x28)")
+    if not chosen:
+        right.info("Pick at least one model above.")
+        return
+    with right:
+        for row in range(0, len(chosen), 3):
+            for col, name in zip(st.columns(3), chosen[row : row + 3], strict=False):
+                with col:
+                    try:
+                        pred = describe(ui.predictor(name).predict(prep.image)[0])
+                    except StoreError as exc:
+                        st.error(str(exc))
+                        continue
+                    ui.prediction_card(name, pred)
+                    st.plotly_chart(
+                        plots.probability_bars(pred.probabilities),
+                        key=f"bars-{name}",
+                        config={"displayModeBar": False},
+                    )
+    with st.expander("How the drawing becomes MNIST"):
+        st.markdown(
+            "MNIST digits were size-normalised to fit a 20x20 box (keeping the aspect "
+            "ratio) and centred by their centre of mass in 28x28. The same is done here:"
+        )
+        for col, (step, img) in zip(st.columns(len(prep.steps)), prep.steps.items(), strict=False):
+            col.image(
+                plots.upscale(img, max(1, 112 // max(img.shape))),
+                caption=STEP_TITLES.get(step, step),
+            )
+        naive = naive_resize(image)
+        first = chosen[0]
+        a, b = st.columns(2)
+        for col, img, label in (
+            (a, naive, "naive 28x28 resize"),
+            (b, prep.image, "faithful pipeline"),
+        ):
+            pred = describe(ui.predictor(first).predict(img)[0])
+            col.image(
+                plots.upscale(img, 5),
+                caption=f"{label}: {first} says {pred.digit} ({pred.confidence:.0%})",
+            )
+
+
+draw()

@@ -1,0 +1,62 @@
+"""Shared fixtures: the small MNIST sample, a tiny trained model, and an isolated store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from lenet.config import LeNetConfig  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL_MNIST = FIXTURES / "mnist_small.npz"
+TINY = LeNetConfig(epochs=1, batch_size=64, validation_split=0.1, seed=3)
+
+
+def full_mnist_path() -> Path | None:
+    """The full MNIST from MNIST_PATH or the shared folder, or None (slow tests skip)."""
+    env = os.environ.get("MNIST_PATH")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist.npz")
+    return next((p for p in candidates if p.exists()), None)
+
+
+@pytest.fixture(scope="session")
+def small_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    with np.load(SMALL_MNIST) as d:
+        return d["x_train"], d["y_train"], d["x_test"], d["y_test"]
+
+
+@pytest.fixture(scope="session")
+def tiny_trained(small_mnist):  # type: ignore[no-untyped-def]
+    """One tiny model trained once per session: (TrainResult, Report)."""
+    from lenet.evaluate import build_report
+    from lenet.model import predict_proba
+    from lenet.train import train
+
+    x_train, y_train, x_test, y_test = small_mnist
+    result = train(TINY, (x_train, y_train))
+    return result, build_report(predict_proba(result.model, x_test), y_test, x_test)
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory, tiny_trained):  # type: ignore[no-untyped-def]
+    """A store (no bundled root) holding one saved model, ``tiny``. Do not modify it."""
+    from lenet.store import ModelStore
+
+    store = ModelStore(home=tmp_path_factory.mktemp("home"), bundled_root=None)
+    result, report = tiny_trained
+    store.save(
+        "tiny",
+        result.model,
+        result.config,
+        result.history,
+        report,
+        result.seconds,
+        "a tiny test model",
+    )
+    return store

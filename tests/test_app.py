@@ -1,0 +1,102 @@
+"""Page logic under Streamlit's AppTest (the canvas itself is tested in a real browser)."""
+
+import base64
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from lenet.store import BUNDLED_ROOT
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture()
+def home(tiny_store, tmp_path, monkeypatch):
+    """LENET_HOME with the tiny model in it; returns the home folder."""
+    shutil.copytree(tiny_store.home, tmp_path / "home")
+    monkeypatch.setenv("LENET_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.name for p in BUNDLED_ROOT.iterdir() if p.is_dir()) if BUNDLED_ROOT.is_dir() else []
+
+
+def canvas_state(image: np.ndarray) -> dict:
+    """What the drawable canvas puts in session state after a stroke: (280, 280, 4) RGBA."""
+    buf = io.BytesIO()
+    Image.fromarray(image, "RGBA").save(buf, format="PNG")
+    data = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+
+
+def stroke_canvas(digit_28: np.ndarray) -> np.ndarray:
+    """A 280x280 RGBA canvas with an MNIST digit drawn large, white on black."""
+    grey = np.kron(digit_28, np.ones((8, 8), np.uint8))
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[28:252, 28:252] = grey
+    return np.dstack([canvas, canvas, canvas, np.full_like(canvas, 255)])
+
+
+def test_home_lists_bundled_and_user_models(home):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    names = list(table["model"])
+    assert names == bundled_names() + ["tiny"] or set(names) == set(bundled_names()) | {"tiny"}
+    row = table[table["model"] == "tiny"].iloc[0]
+    assert row["source"] == "yours"
+    assert not at.warning
+
+
+def test_home_flags_a_broken_entry(home):
+    (home / "models" / "tiny" / "model.keras").write_bytes(b"corrupt")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "tiny" in at.warning[0].value
+    assert "broken" in " ".join(at.dataframe[0].value["about"].astype(str))
+
+
+def draw_app(models: list[str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/draw.py").run()
+    at.multiselect(key="draw_models").set_value(models).run()
+    return at
+
+
+def test_draw_page_hints_on_an_empty_canvas(home):
+    at = draw_app(["tiny"])
+    assert not at.exception
+    assert "Draw a digit" in at.info[0].value
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255
+    at.session_state["draw_canvas_0"] = canvas_state(blank)
+    at.run()
+    assert not at.exception and at.info and not at.get("plotly_chart")
+
+
+def test_draw_page_predicts_an_injected_drawing(home, small_mnist, tiny_store):
+    x_test = small_mnist[2]
+    at = draw_app(["tiny"])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(x_test[0]))
+    at.run()
+    assert not at.exception
+    html = " ".join(m.value for m in at.markdown)
+    from lenet.preprocess import to_mnist
+
+    prep = to_mnist(stroke_canvas(x_test[0]))
+    expected = int(tiny_store.predictor("tiny").predict(prep.image)[0].argmax())
+    assert f"data-testid='prediction-tiny'>{expected}<" in html
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_clear_changes_the_canvas_key(home):
+    at = draw_app(["tiny"])
+    at.button(key="draw_clear").click().run()
+    assert at.session_state["draw_canvas_n"] == 1 and not at.exception

@@ -1,0 +1,130 @@
+"""Tests for lenet.drawn: synthetic canvas drawings for the drawn-digit benchmark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lenet.drawn import DIGIT_STYLES, draw_digit, make_drawn_set
+from lenet.preprocess import to_mnist
+
+ALL_STYLES = [(digit, style) for digit, styles in DIGIT_STYLES.items() for style in styles]
+
+
+def test_every_digit_has_two_to_four_styles() -> None:
+    assert sorted(DIGIT_STYLES) == list(range(10))
+    for digit, styles in DIGIT_STYLES.items():
+        assert 2 <= len(styles) <= 4, digit
+        assert len(set(styles)) == len(styles), digit
+
+
+@pytest.mark.parametrize(("digit", "style"), ALL_STYLES)
+def test_each_style_draws_a_canvas_image(digit: int, style: str) -> None:
+    image = draw_digit(digit, np.random.default_rng(digit), style=style)
+    assert image.shape == (280, 280, 4) and image.dtype == np.uint8
+    # Exactly what st_canvas returns on a black background.
+    assert (image[..., 3] == 255).all()
+    assert (image[..., 0] == image[..., 1]).all() and (image[..., 1] == image[..., 2]).all()
+    grey = image[..., 0]
+    assert grey.max() == 255  # solid stroke cores
+    assert ((grey > 0) & (grey < 255)).any()  # anti-aliased edges
+    assert 0.005 < (grey > 127).mean() < 0.5
+    # Nothing is cut off by the canvas edge.
+    assert max(grey[0].max(), grey[-1].max(), grey[:, 0].max(), grey[:, -1].max()) == 0
+
+
+@pytest.mark.parametrize(("digit", "style"), ALL_STYLES)
+def test_each_style_preprocesses_to_a_digit(digit: int, style: str) -> None:
+    rng = np.random.default_rng(100 + digit)
+    for _ in range(3):
+        result = to_mnist(draw_digit(digit, rng, style=style))
+        assert not result.empty, result.reason
+        assert result.image is not None and result.image.shape == (28, 28)
+
+
+def test_draw_digit_is_deterministic_per_generator() -> None:
+    first = draw_digit(7, np.random.default_rng(5))
+    again = draw_digit(7, np.random.default_rng(5))
+    other = draw_digit(7, np.random.default_rng(6))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("size", [64, 140, 560])
+def test_draw_digit_size(size: int) -> None:
+    image = draw_digit(3, np.random.default_rng(0), size=size)
+    assert image.shape == (size, size, 4)
+    assert not to_mnist(image).empty
+
+
+def test_samples_vary_in_size_place_and_width() -> None:
+    rng = np.random.default_rng(0)
+    extents, margins, widths = [], [], []
+    for i in range(60):
+        grey = draw_digit(i % 10, rng)[..., 0] > 127
+        rows, cols = np.flatnonzero(grey.any(axis=1)), np.flatnonzero(grey.any(axis=0))
+        extents.append(max(rows[-1] - rows[0], cols[-1] - cols[0]))
+        margins.append(min(rows[0], cols[0], 279 - rows[-1], 279 - cols[-1]))
+        widths.append(grey.sum() / extents[-1])  # ink area per unit length, ~ stroke width
+    assert min(extents) < 140 and max(extents) > 230  # scale 0.3-0.95 of the canvas
+    assert min(margins) <= 12 and max(margins) > 40  # some hug an edge, some float
+    assert max(widths) > 2.5 * min(widths)  # thin and thick brushes
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"digit": 10}, "digit=10"),
+        ({"digit": -1}, "digit=-1"),
+        ({"digit": 1, "style": "loop"}, "style='loop'"),
+        ({"digit": 1, "size": 16}, "size=16"),
+    ],
+)
+def test_draw_digit_rejects_bad_arguments(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        draw_digit(rng=np.random.default_rng(0), **kwargs)  # type: ignore[arg-type]
+
+
+def test_make_drawn_set_shapes_and_balance() -> None:
+    images, labels = make_drawn_set(3, seed=1)
+    assert images.shape == (30, 280, 280) and images.dtype == np.uint8
+    assert labels.shape == (30,) and labels.dtype == np.uint8
+    assert np.bincount(labels, minlength=10).tolist() == [3] * 10
+    assert (images.reshape(30, -1).max(axis=1) == 255).all()  # every image has ink
+
+
+def test_make_drawn_set_labels_match_drawings() -> None:
+    images, labels = make_drawn_set(6, seed=0)
+    assert labels[:10].tolist() == list(range(10))  # interleaved 0-9
+
+    def aspect(image: np.ndarray) -> float:
+        rows, cols = np.nonzero(image > 127)
+        return float(np.ptp(cols) / np.ptp(rows))
+
+    ones = np.mean([aspect(image) for image in images[labels == 1]])
+    zeros = np.mean([aspect(image) for image in images[labels == 0]])
+    assert ones < 0.7 * zeros  # a 1 is a narrow digit, a 0 a round one
+
+
+def test_make_drawn_set_is_deterministic_per_seed() -> None:
+    first_images, first_labels = make_drawn_set(2, seed=7)
+    again_images, again_labels = make_drawn_set(2, seed=7)
+    other_images, _ = make_drawn_set(2, seed=8)
+    np.testing.assert_array_equal(first_images, again_images)
+    np.testing.assert_array_equal(first_labels, again_labels)
+    assert not np.array_equal(first_images, other_images)
+
+
+def test_make_drawn_set_cycles_through_styles() -> None:
+    # With per_digit = 4 each digit uses every one of its (at most 4) styles.
+    images, labels = make_drawn_set(4, seed=0)
+    ones = images[labels == 1] > 127
+    # A bare stick is far narrower than a 1 with a base.
+    widths = [np.ptp(np.flatnonzero(one.any(axis=0))) for one in ones]
+    assert max(widths) > 1.5 * min(widths)
+
+
+@pytest.mark.parametrize("per_digit", [0, -1, 1.5, True])
+def test_make_drawn_set_rejects_bad_count(per_digit: object) -> None:
+    with pytest.raises(ValueError, match="per_digit"):
+        make_drawn_set(per_digit)  # type: ignore[arg-type]
