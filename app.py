@@ -4,11 +4,13 @@ import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="lenet-studio", page_icon="✏️", layout="wide")
+st.set_page_config(page_title="lenet-studio", page_icon=":material/draw:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/draw.py", title="Draw", icon="✏️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ]
 page = st.navigation(pages)
 ui.sidebar()

@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
+from lenet import plots
+from lenet import store as store_module
+from lenet.analysis import Example
+from lenet.evaluate import Report
 from lenet.infer import Prediction, Predictor
 from lenet.store import ModelCard, ModelStore, StoreError
 
 
+def require_router() -> None:
+    """Make sure the page runs inside ``app.py``'s navigation.
+
+    A server whose first request is a deep link (``/draw``) runs the page file directly, in
+    Streamlit's legacy mode for apps with a ``pages/`` folder, without ``app.py``'s layout and
+    sidebar. Leave that mode and rerun, so ``app.py`` routes as on every later request.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the legacy mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def store() -> ModelStore:
-    """The model store (reads ``LENET_HOME`` on each call, so tests can point it elsewhere)."""
-    return ModelStore()
+    """The model store (reads ``LENET_HOME`` and the bundled root on each call, so tests can
+    point them elsewhere)."""
+    return ModelStore(bundled_root=store_module.BUNDLED_ROOT)
 
 
 def model_cards() -> list[ModelCard]:
@@ -79,4 +103,72 @@ def prediction_card(name: str, pred: Prediction) -> None:
         f"<span class='digit' data-testid='prediction-{name}'>{pred.digit}</span>"
         f"<span class='conf'>{pred.confidence:.1%} confident</span>{unsure}</div>",
         unsafe_allow_html=True,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _report(path: str, mtime: float) -> Report:
+    del mtime  # a re-evaluated report replaces the cached one
+    return store().report(Path(path).name)
+
+
+def report(name: str) -> Report:
+    """The stored report of a model (cached until the file changes)."""
+    path = store().path(name)
+    return _report(str(path), (path / "report.json").stat().st_mtime)
+
+
+def short_count(n: float) -> str:
+    """61,706 -> '61.7 k'; 1,256,080 -> '1.26 M' (fits a metric tile)."""
+    return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.1f} k" if n >= 1e4 else f"{n:,.0f}"
+
+
+def short_bytes(n: float) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 2**10:.0f} KB"
+
+
+def model_picker(label: str, key: str, default: str | None = None) -> str | None:
+    """A selectbox over the usable models; shows a hint and returns None when there are none."""
+    names = usable_names()
+    if not names:
+        st.info(
+            "No usable models yet: bundled ones live in `assets/models/`; train your own "
+            "with `python -m lenet train`."
+        )
+        return None
+    index = names.index(default) if default in names else 0
+    return st.selectbox(label, names, index=index, key=key)
+
+
+def image_grid(examples: list[Example], caption: Callable[[Example], str], width: int = 72) -> None:
+    """Small 28x28 images with captions, wrapped in rows."""
+    if not examples:
+        st.caption("No images to show.")
+        return
+    st.image(
+        [plots.upscale(e.image, 3) for e in examples],
+        caption=[caption(e) for e in examples],
+        width=width,
+    )
+
+
+def highlight_best(rows: list[dict[str, Any]], best: dict[str, Any]) -> Any:
+    """A pandas Styler that bolds and tints the best value of each ranked column."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+
+    def mark(column: pd.Series) -> list[str]:
+        if column.name not in best:
+            return [""] * len(column)
+        return [
+            "background-color: #e0e7ff; font-weight: 700" if v == best[column.name] else ""
+            for v in column
+        ]
+
+    return (
+        frame.style.apply(mark)
+        .format(precision=4, subset=["macro F1"])
+        .format(precision=2, subset=["test accuracy (%)"])
+        .format(thousands=",", subset=["parameters"])
     )

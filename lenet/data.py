@@ -72,6 +72,19 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
     raise _error(source, "no such file or folder")
 
 
+def local_source() -> Path | None:
+    """Where MNIST can be read without a download: ``MNIST_PATH`` or Keras's cache, else None.
+
+    Pages use this to offer actions that need the dataset only when it is at hand.
+    """
+    env = os.environ.get("MNIST_PATH")
+    cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / "mnist.npz"
+    for candidate in ([Path(env)] if env else []) + [cached]:
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def _load_keras() -> list[np.ndarray]:
     try:
         import keras  # Lazy: TensorFlow takes seconds to import and the app must start without it.

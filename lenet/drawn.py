@@ -59,9 +59,7 @@ def _bezier(*control: tuple[float, float]) -> Stroke:
     """Cubic Bezier curve through four control points."""
     p0, p1, p2, p3 = (np.asarray(p, dtype=np.float64) for p in control)
     t = np.linspace(0.0, 1.0, 40)[:, None]
-    return (
-        (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
-    )
+    return (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
 
 
 def _join(*parts: Stroke) -> Stroke:
@@ -132,7 +130,9 @@ _TEMPLATES: dict[int, dict[str, Template]] = {
             _line((0.68, 0.0), (0.05, 0.66), (0.95, 0.66)),
             _line((0.68, 0.0), (0.68, 1.0)),
         ],
-        "one_stroke": lambda: [_line((0.62, 0.0), (0.05, 0.66), (0.95, 0.66), (0.66, 0.4), (0.66, 1.0))],
+        "one_stroke": lambda: [
+            _line((0.62, 0.0), (0.05, 0.66), (0.95, 0.66), (0.66, 0.4), (0.66, 1.0))
+        ],
     },
     5: {
         "two_strokes": lambda: [
@@ -195,7 +195,7 @@ _TEMPLATES: dict[int, dict[str, Template]] = {
 
 
 def _eight() -> Stroke:
-    """A figure eight in one stroke, starting top right (a lemniscate of Gerono)."""
+    """A figure eight in one stroke, starting and ending near the top (a lemniscate of Gerono)."""
     t = np.linspace(0.45 * np.pi, 2.55 * np.pi, 120)
     # x = sin t cos t swings both ways while y = sin t runs down and back up: two loops.
     return np.column_stack((0.5 - 0.9 * np.sin(t) * np.cos(t), 0.5 - 0.5 * np.sin(t)))
@@ -270,7 +270,9 @@ def _draw_grey(digit: int, rng: np.random.Generator, style: str | None, size: in
     if style is None:
         style = str(rng.choice(list(styles)))
     elif style not in styles:
-        raise ValueError(f"style={style!r} is invalid for digit {digit}: expected one of {list(styles)}")
+        raise ValueError(
+            f"style={style!r} is invalid for digit {digit}: expected one of {list(styles)}"
+        )
     if not isinstance(size, int) or size < 32:
         raise ValueError(f"size={size!r} is invalid: expected an integer >= 32")
     strokes, width = _place(styles[style](), rng, size)

@@ -177,3 +177,11 @@ def build_report(
         ]
         report.sample_images = encode_images(images[idx])
     return report
+
+
+def evaluate_predictor(predict: Any, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> Report:
+    """A full report for any ``predict((N, 28, 28) float32) -> (N, 10)`` on uint8 images."""
+    probs = np.concatenate(
+        [predict(x[i : i + batch].astype(np.float32) / 255.0) for i in range(0, len(x), batch)]
+    )
+    return build_report(probs, y, x)

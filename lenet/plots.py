@@ -46,3 +46,197 @@ def probability_bars(probabilities: list[float], height: int = 220) -> go.Figure
         bargap=0.25,
     )
     return fig
+
+
+def confusion_heatmap(confusion: np.ndarray, normalise: bool = False) -> go.Figure:
+    """True digits down, predicted across; the diagonal greyed so the errors stand out.
+
+    Cell colour is the count (or the share of its row when ``normalise``) of the off-diagonal
+    cells only; every cell is annotated and hovering shows true, predicted and count.
+    """
+    cm = np.asarray(confusion, dtype=float)
+    rows = cm.sum(1, keepdims=True)
+    shown = cm / np.where(rows == 0, 1, rows) if normalise else cm
+    errors = shown.copy()
+    np.fill_diagonal(errors, np.nan)
+    diagonal = np.full_like(shown, np.nan)
+    np.fill_diagonal(diagonal, shown.diagonal())
+    text = [[f"{v:.1%}" if normalise else f"{int(v)}" for v in row] for row in shown]
+    digits = [str(d) for d in range(10)]
+    hover = "true %{y}, predicted %{x}<br>%{customdata} images<extra></extra>"
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            z=diagonal,
+            x=digits,
+            y=digits,
+            colorscale=[[0, "#eef0f4"], [1, "#eef0f4"]],
+            showscale=False,
+            text=text,
+            texttemplate="%{text}",
+            customdata=cm.astype(int),
+            hovertemplate=hover,
+            textfont=dict(color="#9ca3af"),
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.add_trace(
+        go.Heatmap(
+            z=errors,
+            x=digits,
+            y=digits,
+            colorscale="OrRd",
+            text=text,
+            texttemplate="%{text}",
+            customdata=cm.astype(int),
+            hovertemplate=hover,
+            xgap=2,
+            ygap=2,
+            colorbar=dict(title="share" if normalise else "errors", thickness=12),
+            zmin=0,
+            zmax=max(float(np.nanmax(errors)) if np.isfinite(errors).any() else 1, 1e-9),
+        )
+    )
+    # Heatmaps cannot be selected in Streamlit; invisible square markers on the cells can,
+    # so a click on a cell selects its (predicted, true) point.
+    grid_x, grid_y = np.meshgrid(digits, digits)
+    fig.add_trace(
+        go.Scatter(
+            x=grid_x.ravel(),
+            y=grid_y.ravel(),
+            mode="markers",
+            customdata=cm.astype(int).ravel(),
+            marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
+            hovertemplate=hover,
+            showlegend=False,
+            selected=dict(marker=dict(color="rgba(79,70,229,0.25)")),
+            unselected=dict(marker=dict(opacity=0)),
+        )
+    )
+    for trace in fig.data[:2]:
+        trace.hoverinfo = "skip"
+        trace.hovertemplate = None
+    fig.update_layout(
+        height=520,
+        margin=dict(l=10, r=10, t=10, b=10),
+        font=FONT,
+        clickmode="event+select",
+        xaxis=dict(title="predicted", side="top", type="category"),
+        yaxis=dict(title="true", autorange="reversed", type="category"),
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+        dragmode=False,
+    )
+    return fig
+
+
+def difference_heatmap(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> go.Figure:
+    """Mistakes of A minus mistakes of B per cell: red where A errs more, blue where B does.
+
+    The diagonal (correct answers) is left blank: its sign means the opposite.
+    """
+    diff = (np.asarray(a, dtype=int) - np.asarray(b, dtype=int)).astype(float)
+    np.fill_diagonal(diff, np.nan)
+    limit = max(1.0, float(np.nanmax(np.abs(diff))))
+    digits = [str(d) for d in range(10)]
+    text = [["" if not np.isfinite(v) or v == 0 else f"{int(v):+d}" for v in row] for row in diff]
+    fig = go.Figure(
+        go.Heatmap(
+            z=diff,
+            x=digits,
+            y=digits,
+            colorscale="RdBu_r",
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            text=text,
+            texttemplate="%{text}",
+            xgap=2,
+            ygap=2,
+            hoverongaps=False,
+            hovertemplate=(
+                f"true %{{y}}, predicted %{{x}}<br>{name_a} minus {name_b}: %{{z:+d}}"
+                "<extra></extra>"
+            ),
+            colorbar=dict(title="A minus B", thickness=12),
+        )
+    )
+    fig.update_layout(
+        height=480,
+        margin=dict(l=10, r=10, t=10, b=10),
+        font=FONT,
+        xaxis=dict(title="predicted", side="top", type="category"),
+        yaxis=dict(title="true", autorange="reversed", type="category"),
+        plot_bgcolor="#f3f4f6",
+    )
+    return fig
+
+
+PALETTE = ["#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed"]
+
+
+def training_curves(histories: dict[str, list[dict[str, float]]]) -> go.Figure:
+    """Loss and accuracy per epoch: training solid, validation dashed, one colour per model."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    for i, (name, history) in enumerate(histories.items()):
+        color = PALETTE[i % len(PALETTE)]
+        epochs = [h["epoch"] for h in history]
+        for col, metric in ((1, "loss"), (2, "accuracy")):
+            for prefix, dash in (("", "solid"), ("val_", "dash")):
+                fig.add_trace(
+                    go.Scatter(
+                        x=epochs,
+                        y=[h[prefix + metric] for h in history],
+                        mode="lines+markers",
+                        line=dict(color=color, dash=dash, width=2),
+                        marker=dict(size=4),
+                        name=f"{name} {'validation' if prefix else 'training'}",
+                        legendgroup=name,
+                        showlegend=col == 1,
+                        hovertemplate=f"{name}<br>epoch %{{x}}<br>{prefix}{metric} %{{y:.4f}}"
+                        "<extra></extra>",
+                    ),
+                    row=1,
+                    col=col,
+                )
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(
+        height=360,
+        margin=dict(l=10, r=10, t=30, b=10),
+        font=FONT,
+        legend=dict(orientation="h", y=-0.25),
+        hovermode="closest",
+    )
+    return fig
+
+
+def per_class_accuracy(accuracies: dict[str, list[float]]) -> go.Figure:
+    """Accuracy per digit, grouped bars, one group per digit and one colour per model."""
+    fig = go.Figure()
+    lows = []
+    for i, (name, acc) in enumerate(accuracies.items()):
+        values = np.asarray(acc) * 100
+        lows.append(values.min())
+        fig.add_trace(
+            go.Bar(
+                x=[str(d) for d in range(10)],
+                y=values,
+                name=name,
+                marker_color=PALETTE[i % len(PALETTE)] if len(accuracies) > 1 else ACCENT,
+                hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2f}}%<extra></extra>",
+            )
+        )
+    floor = max(0.0, min(lows) - 1.0) if lows else 0.0
+    fig.update_layout(
+        barmode="group",
+        height=320,
+        margin=dict(l=10, r=10, t=10, b=10),
+        font=FONT,
+        yaxis=dict(title="accuracy (%)", range=[floor, 100.2]),
+        xaxis=dict(title="digit", type="category"),
+        legend=dict(orientation="h", y=-0.3),
+    )
+    return fig

@@ -9,6 +9,8 @@ from lenet.infer import describe
 from lenet.preprocess import load_image, naive_resize, to_mnist
 from lenet.store import StoreError
 
+ui.require_router()
+
 DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
 STEP_TITLES = {
     "ink": "ink found",
@@ -37,7 +39,7 @@ def canvas_image():  # type: ignore[no-untyped-def]
         return_image_data=True,
         key=f"draw_canvas_{st.session_state['draw_canvas_n']}",
     )
-    st.button("Clear", on_click=clear_canvas, icon="🧽", key="draw_clear")
+    st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:", key="draw_clear")
     return result.image_data
 
 
@@ -55,7 +57,7 @@ def uploaded_image():  # type: ignore[no-untyped-def]
 
 
 def draw() -> None:
-    st.title("✏️ Draw a digit")
+    st.title("Draw a digit")
     names = ui.usable_names()
     if not names:
         st.info("No usable models. Train one with `python -m lenet train`.")

@@ -4,16 +4,18 @@ import streamlit as st
 
 import ui
 
+ui.require_router()
+
 
 def home() -> None:
-    st.title("✏️ lenet-studio")
+    st.title("lenet-studio")
     st.markdown(
         "See how a convolutional network's design choices change what it gets right. "
         "**Draw** a digit and watch several LeNet-5 variants answer live, from LeCun's 1998 "
         "network (scaled tanh, average pooling, sparse C3) to modern ReLU, batch-norm and "
         "dropout rewrites."
     )
-    st.page_link("pages/draw.py", label="Draw a digit", icon="✏️")
+    st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
     st.subheader("Models")
     cards = ui.model_cards()
     if not cards:

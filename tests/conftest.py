@@ -60,3 +60,33 @@ def tiny_store(tmp_path_factory, tiny_trained):  # type: ignore[no-untyped-def]
         "a tiny test model",
     )
     return store
+
+
+@pytest.fixture(scope="session")
+def second_trained(small_mnist):  # type: ignore[no-untyped-def]
+    """A second tiny model, different from ``tiny`` (tanh, average pooling)."""
+    from lenet.evaluate import build_report
+    from lenet.model import predict_proba
+    from lenet.train import train
+
+    x_train, y_train, x_test, y_test = small_mnist
+    config = TINY.replace(activation="tanh", pooling="average", train_subset=600)
+    result = train(config, (x_train, y_train))
+    return result, build_report(predict_proba(result.model, x_test), y_test, x_test)
+
+
+@pytest.fixture()
+def app_home(tiny_store, second_trained, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """LENET_HOME holding ``tiny`` and ``other``, and no bundled models; returns the store."""
+    import shutil
+
+    from lenet import store as store_module
+    from lenet.store import ModelStore
+
+    shutil.copytree(tiny_store.home, tmp_path / "home")
+    monkeypatch.setenv("LENET_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(store_module, "BUNDLED_ROOT", tmp_path / "no-bundled")
+    store = ModelStore(home=tmp_path / "home", bundled_root=None)
+    result, report = second_trained
+    store.save("other", result.model, result.config, result.history, report, result.seconds)
+    return store

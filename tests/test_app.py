@@ -25,7 +25,11 @@ def home(tiny_store, tmp_path, monkeypatch):
 
 
 def bundled_names() -> list[str]:
-    return sorted(p.name for p in BUNDLED_ROOT.iterdir() if p.is_dir()) if BUNDLED_ROOT.is_dir() else []
+    return (
+        sorted(p.name for p in BUNDLED_ROOT.iterdir() if p.is_dir())
+        if BUNDLED_ROOT.is_dir()
+        else []
+    )
 
 
 def canvas_state(image: np.ndarray) -> dict:
@@ -33,7 +37,10 @@ def canvas_state(image: np.ndarray) -> dict:
     buf = io.BytesIO()
     Image.fromarray(image, "RGBA").save(buf, format="PNG")
     data = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data}, "backgroundFit": None}
+    return {
+        "drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data},
+        "backgroundFit": None,
+    }
 
 
 def stroke_canvas(digit_28: np.ndarray) -> np.ndarray:

@@ -1,0 +1,87 @@
+"""Compare: two to six models side by side, and where two of them disagree."""
+
+import streamlit as st
+
+import ui
+from lenet import analysis, plots
+from lenet.store import StoreError
+
+ui.require_router()
+
+DEFAULT = ["lenet5-1998", "lenet5-relu", "lenet5-best"]
+
+
+def table(names: list[str]) -> None:
+    store = ui.store()
+    rows = analysis.compare_rows([store.card(n) for n in names], [store.config(n) for n in names])
+    best = analysis.best_per_column(rows)
+    styled = ui.highlight_best(rows, best)
+    st.dataframe(styled, hide_index=True, use_container_width=True)
+    st.caption(
+        "Only the configuration fields that differ are shown; the best value of each "
+        "metric is highlighted."
+    )
+
+
+def difference(names: list[str]) -> None:
+    a_col, b_col = st.columns(2)
+    a = a_col.selectbox("Model A", names, index=0, key="compare_a")
+    b = b_col.selectbox("Model B", names, index=min(1, len(names) - 1), key="compare_b")
+    if a == b:
+        st.info("Pick two different models to see where they disagree.")
+        return
+    ra, rb = ui.report(a), ui.report(b)
+    left, right = st.columns([3, 2], gap="large")
+    left.plotly_chart(
+        plots.difference_heatmap(ra.confusion_array, rb.confusion_array, a, b), key="compare_diff"
+    )
+    left.caption(
+        f"Red: {a} makes that mistake more often; blue: {b} does. {a} gets "
+        f"{round((ra.accuracy - rb.accuracy) * ra.n):+d} test images right compared "
+        f"with {b}."
+    )
+    shown, total = analysis.disagreements(ra, rb)
+    with right:
+        st.markdown(
+            f"**{total} test images** where {a} and {b} give different answers"
+            + (f" (showing {len(shown)})" if len(shown) < total else "")
+        )
+        ui.image_grid(shown, lambda e: f"{e.true}: A {e.predicted}, B {e.other_predicted}")
+
+
+def compare() -> None:
+    st.title("Compare models")
+    names = ui.usable_names()
+    if len(names) < 2:
+        st.info("Comparing needs at least two usable models.")
+        st.stop()
+    chosen = st.multiselect(
+        "Models (2 to 6)",
+        names,
+        max_selections=6,
+        key="compare_models",
+        default=[n for n in DEFAULT if n in names] or names[:2],
+    )
+    if len(chosen) < 2:
+        st.info("Pick at least two models.")
+        st.stop()
+    try:
+        table(chosen)
+        st.subheader("Training curves")
+        st.plotly_chart(
+            plots.training_curves({n: ui.store().history(n) for n in chosen}), key="compare_curves"
+        )
+        st.subheader("Accuracy per digit")
+        st.plotly_chart(
+            plots.per_class_accuracy(
+                {n: [r["accuracy"] for r in ui.report(n).per_class] for n in chosen}
+            ),
+            key="compare_per_class",
+        )
+        st.subheader("Where two models differ")
+        difference(chosen)
+    except (StoreError, OSError, ValueError) as exc:
+        st.error(f"A model could not be read: {exc}")
+
+
+compare()

@@ -1,0 +1,181 @@
+"""Helpers for driving the app in Debian's Chromium: a `streamlit run` server and mouse digits.
+
+Used by ``tests/test_browser.py`` and ``benchmarks/bench_startup.py``. Nothing here imports
+Playwright at module level, so importing it never fails on a machine without a browser.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED = REPO / "assets" / "models"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+EMPTY_HINT = "Draw a digit on the black square: the models answer as you draw."
+PREFERRED_MODELS = ("lenet5-best", "lenet5-bn-dropout")
+
+Point = tuple[float, float]  # (x, y) in canvas pixels, y down, on the 280x280 canvas
+
+
+# --- digits a person would draw with a mouse (canvas px, one list of points per stroke) ---
+
+
+def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 30) -> list[Point]:
+    """A closed ellipse drawn anticlockwise from the top, as most people draw a 0."""
+    angles = (-math.pi / 2 - 2 * math.pi * i / n for i in range(n + 1))
+    return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
+
+
+DIGIT_STROKES: dict[int, list[list[Point]]] = {
+    0: [_ellipse(140, 140, 62, 95)],
+    1: [[(140, 45), (140, 140), (140, 235)]],
+    7: [[(70, 60), (210, 60), (180, 130), (150, 200), (125, 250)]],  # as in STACK-NOTES
+    4: [[(95, 45), (80, 165), (215, 165)], [(180, 80), (180, 245)]],
+}
+
+
+# --- the server ---
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int, lenet_home: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``streamlit run app.py`` on 127.0.0.1:``port``; its output goes to ``log``."""
+    env = {**os.environ, "LENET_HOME": str(lenet_home), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> float:
+    """Seconds until ``port`` accepts a connection.
+
+    Raises:
+        RuntimeError: if the server exits first or ``timeout`` seconds pass.
+    """
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"port {port} not accepting connections after {timeout:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM (it takes ~3 s to stop), then SIGKILL the server's process group if needed."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what it started
+        proc.wait(timeout=grace)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants, MB (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total_kb, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
+# --- models and the page ---
+
+
+def bundled_models() -> list[str]:
+    if not BUNDLED.is_dir():
+        return []
+    return sorted(p.name for p in BUNDLED.iterdir() if (p / "model.tflite").is_file())
+
+
+def preferred_model() -> str | None:
+    """``lenet5-best`` when bundled, else ``lenet5-bn-dropout``, else None."""
+    names = bundled_models()
+    return next((n for n in PREFERRED_MODELS if n in names), None)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def prediction(page: Any, model: str) -> Any:
+    """The locator of ``model``'s predicted digit on the Draw page."""
+    return page.locator(f'[data-testid="prediction-{model}"]')
+
+
+def draw_strokes(page: Any, strokes: Sequence[Sequence[Point]], steps: int = 6) -> None:
+    """Draw ``strokes`` on the canvas with the mouse; the last mouse-up sends the drawing."""
+    upper = page.locator(CANVAS)
+    upper.wait_for(state="visible", timeout=60_000)
+    box = upper.bounding_box()
+    assert box is not None, "the canvas has no bounding box"
+    scale_x, scale_y = box["width"] / 280, box["height"] / 280
+    for stroke in strokes:
+        (x0, y0), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x0 * scale_x, box["y"] + y0 * scale_y)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * scale_x, box["y"] + y * scale_y, steps=steps)
+        page.mouse.up()

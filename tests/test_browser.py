@@ -1,0 +1,155 @@
+"""The Draw page in a real browser: mouse strokes on the canvas, live predictions, Clear.
+
+Drives Debian's Chromium (``/usr/bin/chromium``) with Playwright against one ``streamlit run``
+server for the whole module, with an empty ``LENET_HOME`` so only the bundled models exist.
+On a failure the page is saved to ``test-artifacts/<test name>.png``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_util import (
+    CANVAS,
+    CHROMIUM,
+    DIGIT_STROKES,
+    EMPTY_HINT,
+    REPO,
+    draw_strokes,
+    free_port,
+    launch_chromium,
+    prediction,
+    preferred_model,
+    start_server,
+    stop_server,
+    wait_for_port,
+)
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
+expect = sync_api.expect
+
+ARTIFACTS = REPO / "test-artifacts"
+VIEWPORT = {"width": 1600, "height": 1000}
+LAPTOP = {"width": 1280, "height": 800}
+RERUN_TIMEOUT = 30_000  # ms; the first prediction after a server start can take seconds here
+DIGITS = (1, 7, 0, 4)  # 4 is drawn in two strokes, so it also covers a rerun between strokes
+
+
+@pytest.fixture(scope="module")
+def model() -> str:
+    """The bundled model whose answers are checked: lenet5-best, else lenet5-bn-dropout."""
+    name = preferred_model()
+    if name is None:
+        pytest.skip("neither lenet5-best nor lenet5-bn-dropout is bundled in assets/models")
+    return name
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    """One ``streamlit run app.py`` on 127.0.0.1 with a throwaway, empty LENET_HOME."""
+    with tempfile.TemporaryDirectory(prefix="lenet-browser-") as tmp:
+        port = free_port()
+        proc = start_server(port, Path(tmp) / "home", Path(tmp) / "streamlit.log")
+        try:
+            try:
+                wait_for_port(port, proc, timeout=60)
+            except RuntimeError as exc:
+                log = (Path(tmp) / "streamlit.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"{exc}\n{log}")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_draw_page(browser: Any, base_url: str, viewport: dict[str, int]) -> Any:
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(RERUN_TIMEOUT)
+    page.goto(f"{base_url}/draw")
+    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
+    expect(page.get_by_text(EMPTY_HINT)).to_be_visible(timeout=RERUN_TIMEOUT)
+    return page
+
+
+@pytest.fixture()
+def page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh session on the Draw page, its canvas visible and empty."""
+    viewport = getattr(request, "param", VIEWPORT)
+    failed_before = request.session.testsfailed
+    tab = open_draw_page(browser, base_url, viewport)
+    try:
+        yield tab
+    finally:
+        # The call phase is reported (and counted) before teardown runs.
+        if request.session.testsfailed > failed_before:
+            ARTIFACTS.mkdir(exist_ok=True)
+            tab.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+        tab.close()
+
+
+def ensure_selected(page: Any, model: str) -> None:
+    """Pick ``model`` in the Models multiselect unless it is already chosen."""
+    widget = page.get_by_test_id("stMultiSelect")
+    if widget.get_by_role("button", name=f"Remove {model}", exact=True).count() == 0:
+        widget.locator("input").click()
+        page.get_by_role("option", name=model, exact=True).click()
+        page.keyboard.press("Escape")
+    expect(widget.get_by_role("button", name=f"Remove {model}", exact=True)).to_be_visible()
+
+
+def test_deep_link_runs_inside_the_router(page: Any, model: str) -> None:
+    # The module's first request is /draw: app.py must still route it (its sidebar, its titles),
+    # not Streamlit's legacy pages/ mode, which would run pages/draw.py on its own.
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("Draw", exact=True)).to_be_visible()
+    expect(nav.get_by_text("Home", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("LeNet-5 on MNIST")).to_be_visible()
+    expect(page.get_by_role("heading", name="Draw a digit")).to_be_visible()
+    expect(prediction(page, model)).to_have_count(0)
+
+
+def test_drawn_digits_are_recognised_and_clear_resets(page: Any, model: str) -> None:
+    ensure_selected(page, model)
+    answer = prediction(page, model)
+    for digit in DIGITS:
+        draw_strokes(page, DIGIT_STROKES[digit])
+        expect(answer, f"{model} on a drawn {digit}").to_have_text(str(digit))
+        expect(page.get_by_text(EMPTY_HINT)).to_have_count(0)
+        expect(page.get_by_text("What the models see (28x28)")).to_be_visible()
+        if digit == 7:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=ARTIFACTS / "draw.png", full_page=True)
+
+        page.locator(".st-key-draw_clear button").click()
+        expect(answer, f"Clear after {digit}").to_have_count(0)
+        expect(page.get_by_text(EMPTY_HINT)).to_be_visible()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pages/draw.py's st.columns([1, 2]) gives the 280 px canvas a ~241 px column at "
+    "1280x800, so its right edge is cut off; drop this marker once the layout is fixed",
+)
+@pytest.mark.parametrize("page", [LAPTOP], indirect=True, ids=["1280x800"])
+def test_canvas_fits_its_column_on_a_laptop_screen(page: Any) -> None:
+    component = page.locator('[data-testid="stBidiComponentIsolated"]').bounding_box()
+    canvas = page.locator(CANVAS).bounding_box()
+    assert component is not None and canvas is not None
+    assert component["width"] >= canvas["width"] - 1, (component, canvas)

@@ -1,0 +1,95 @@
+"""Evaluate and Compare pages under AppTest, on a store of two tiny models made in tmp_path."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lenet import analysis
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_evaluate_shows_the_reports_numbers(app_home):
+    at = open_page("evaluate")
+    at.selectbox(key="evaluate_model").set_value("tiny").run()
+    assert not at.exception
+    report, card = app_home.report("tiny"), app_home.card("tiny")
+    shown = metrics(at)
+    assert shown["Accuracy"] == f"{report.accuracy:.2%}"
+    assert shown["Macro F1"] == f"{report.macro_f1:.4f}"
+    assert shown["Macro precision"] == f"{report.macro_precision:.4f}"
+    assert shown["Parameters"] == f"{card.params / 1e3:.1f} k"
+    table = at.dataframe[0].value
+    assert list(table["digit"])[:10] == [str(d) for d in range(10)]
+    assert table["F1"].iloc[10] == pytest.approx(report.macro_f1)
+    assert len(at.get("plotly_chart")) >= 3  # confusion matrix, per digit, curves
+    assert f"{len(report.misclassified)} mistakes" in " ".join(m.value for m in at.markdown)
+
+
+def test_evaluate_filters_mistakes_by_cell(app_home):
+    at = open_page("evaluate")
+    at.selectbox(key="evaluate_model").set_value("tiny").run()
+    report = app_home.report("tiny")
+    m = report.misclassified[0]
+    at.selectbox(key="evaluate_true").set_value(m["true"]).run()
+    at.selectbox(key="evaluate_pred").set_value(m["predicted"]).run()
+    _, total = analysis.mistakes(report, m["true"], m["predicted"])
+    text = " ".join(x.value for x in at.markdown)
+    assert f"**{total} mistake" in text and not at.exception
+    at.selectbox(key="evaluate_pred").set_value(m["true"]).run()
+    assert "diagonal" in at.info[0].value
+
+
+def test_compare_table_curves_and_difference(app_home):
+    at = open_page("compare")
+    assert not at.exception
+    assert at.multiselect(key="compare_models").value == ["other", "tiny"]
+    table = at.dataframe[0].value
+    row = table.set_index("model")
+    assert row.loc["tiny", "test accuracy (%)"] == round(app_home.card("tiny").accuracy * 100, 2)
+    assert set(row.columns) >= {"activation", "pooling", "train_subset", "macro F1"}
+    assert "epochs" not in row.columns  # same in both: not shown
+    assert len(at.get("plotly_chart")) == 3
+    _, total = analysis.disagreements(app_home.report("other"), app_home.report("tiny"))
+    assert f"**{total} test images**" in " ".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("page", ["evaluate", "compare"])
+def test_empty_store_gives_a_helpful_message(app_home, page):
+    app_home.delete("tiny")
+    app_home.delete("other")
+    at = open_page(page)
+    assert not at.exception
+    assert "model" in at.info[0].value.lower()
+
+
+def test_broken_entry_is_left_out_with_a_message(app_home):
+    (app_home.path("other") / "model.keras").write_bytes(b"not a model")
+    at = open_page("compare")
+    assert not at.exception
+    assert "at least two usable models" in at.info[0].value
+    at = open_page("evaluate")
+    assert at.selectbox(key="evaluate_model").options == ["tiny"]
+    home = AppTest.from_file(APP, default_timeout=60).run()
+    assert "other" in home.warning[0].value
+
+
+@pytest.mark.parametrize("page", ["evaluate", "compare"])
+def test_unreadable_report_is_an_error_message_not_a_traceback(app_home, page):
+    (app_home.path("other") / "report.json").write_text("{broken")
+    at = open_page(page)
+    if page == "evaluate":
+        at.selectbox(key="evaluate_model").set_value("other").run()
+    assert not at.exception
+    assert "report.json" in at.error[0].value
