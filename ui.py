@@ -14,6 +14,7 @@ from lenet import store as store_module
 from lenet.analysis import Example
 from lenet.evaluate import Report
 from lenet.infer import Prediction, Predictor
+from lenet.jobs import JobManager
 from lenet.store import ModelCard, ModelStore, StoreError
 
 
@@ -172,3 +173,25 @@ def highlight_best(rows: list[dict[str, Any]], best: dict[str, Any]) -> Any:
         .format(precision=2, subset=["test accuracy (%)"])
         .format(thousands=",", subset=["parameters"])
     )
+
+
+@st.cache_resource(show_spinner=False)
+def _job_manager(home: str, workers: int) -> JobManager:
+    manager = JobManager(Path(home), workers=workers, data_path=os.environ.get("MNIST_PATH"))
+    manager.start_background()
+    return manager
+
+
+def job_manager() -> JobManager:
+    """The app's job manager (one per server and ``LENET_HOME``), pumping in the background.
+
+    ``LENET_WORKERS`` sets how many jobs train at once (default 1).
+    """
+    return _job_manager(str(store().home), int(os.environ.get("LENET_WORKERS", "1")))
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"

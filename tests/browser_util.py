@@ -30,7 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+HOST = '[data-testid="stBidiComponentIsolated"]'  # the canvas component
+CANVAS = f"{HOST} canvas.upper-canvas"
 EMPTY_HINT = "Draw a digit on the black square: the models answer as you draw."
 PREFERRED_MODELS = ("lenet5-best", "lenet5-bn-dropout")
 
@@ -165,17 +166,59 @@ def prediction(page: Any, model: str) -> Any:
     return page.locator(f'[data-testid="prediction-{model}"]')
 
 
-def draw_strokes(page: Any, strokes: Sequence[Sequence[Point]], steps: int = 6) -> None:
-    """Draw ``strokes`` on the canvas with the mouse; the last mouse-up sends the drawing."""
+# White pixels on fabric.js's lower canvas, which holds the finished paths (there is also a
+# background-image canvas, "dc-background-canvas lower-canvas"). ``host``: the component.
+INK_JS = """host => {
+    const c = host.shadowRoot.querySelector("canvas.dc-canvas.lower-canvas");
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i] > 128) n++;
+    return n;
+}"""
+INK_ABOVE_JS = f"([n, sel]) => ({INK_JS})(document.querySelector(sel)) > n"
+
+
+def canvas_ink(page: Any) -> int:
+    """Pixels of white ink drawn on the canvas."""
+    return int(page.locator(HOST).evaluate(INK_JS))
+
+
+def draw_strokes(
+    page: Any, strokes: Sequence[Sequence[Point]], steps: int = 6, attempts: int = 3
+) -> int:
+    """Draw ``strokes`` on the canvas with the mouse; each mouse-up sends the drawing.
+
+    A freshly mounted canvas (first load, or Clear, which changes its key) ignores the mouse
+    until its fabric.js canvas has loaded its initial drawing and switched to free drawing, a
+    few ms later. So each stroke is checked to have added ink, and drawn again if it did not.
+
+    Returns:
+        How many strokes had to be drawn again.
+
+    Raises:
+        AssertionError: if a stroke leaves no ink after ``attempts`` tries.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     upper = page.locator(CANVAS)
     upper.wait_for(state="visible", timeout=60_000)
     box = upper.bounding_box()
     assert box is not None, "the canvas has no bounding box"
     scale_x, scale_y = box["width"] / 280, box["height"] / 280
+    retries = 0
     for stroke in strokes:
-        (x0, y0), rest = stroke[0], stroke[1:]
-        page.mouse.move(box["x"] + x0 * scale_x, box["y"] + y0 * scale_y)
-        page.mouse.down()
-        for x, y in rest:
-            page.mouse.move(box["x"] + x * scale_x, box["y"] + y * scale_y, steps=steps)
-        page.mouse.up()
+        for attempt in range(attempts):
+            before = canvas_ink(page)
+            (x0, y0), rest = stroke[0], stroke[1:]
+            page.mouse.move(box["x"] + x0 * scale_x, box["y"] + y0 * scale_y)
+            page.mouse.down()
+            for x, y in rest:
+                page.mouse.move(box["x"] + x * scale_x, box["y"] + y * scale_y, steps=steps)
+            page.mouse.up()
+            try:  # fabric renders the new path on the next animation frame
+                page.wait_for_function(INK_ABOVE_JS, arg=[before, HOST], timeout=2_000)
+                break
+            except PlaywrightTimeout:
+                retries += 1
+                assert attempt + 1 < attempts, f"no ink after {attempts} tries of {stroke[:2]}..."
+    return retries

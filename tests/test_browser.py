@@ -40,6 +40,7 @@ ARTIFACTS = REPO / "test-artifacts"
 VIEWPORT = {"width": 1600, "height": 1000}
 LAPTOP = {"width": 1280, "height": 800}
 RERUN_TIMEOUT = 30_000  # ms; the first prediction after a server start can take seconds here
+expect.set_options(timeout=RERUN_TIMEOUT)  # for every expect(...) below
 DIGITS = (1, 7, 0, 4)  # 4 is drawn in two strokes, so it also covers a rerun between strokes
 
 
@@ -84,7 +85,7 @@ def open_draw_page(browser: Any, base_url: str, viewport: dict[str, int]) -> Any
     page.set_default_timeout(RERUN_TIMEOUT)
     page.goto(f"{base_url}/draw")
     page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
-    expect(page.get_by_text(EMPTY_HINT)).to_be_visible(timeout=RERUN_TIMEOUT)
+    expect(page.get_by_text(EMPTY_HINT)).to_be_visible()
     return page
 
 
@@ -129,7 +130,8 @@ def test_drawn_digits_are_recognised_and_clear_resets(page: Any, model: str) -> 
     ensure_selected(page, model)
     answer = prediction(page, model)
     for digit in DIGITS:
-        draw_strokes(page, DIGIT_STROKES[digit])
+        redrawn = draw_strokes(page, DIGIT_STROKES[digit])
+        print(f"{digit}: {redrawn} stroke(s) drawn again")  # shown by pytest on a failure
         expect(answer, f"{model} on a drawn {digit}").to_have_text(str(digit))
         expect(page.get_by_text(EMPTY_HINT)).to_have_count(0)
         expect(page.get_by_text("What the models see (28x28)")).to_be_visible()

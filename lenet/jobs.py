@@ -1,0 +1,388 @@
+"""Training jobs that outlive a Streamlit script run: a queue, worker subprocesses, state on disk.
+
+Each job is a folder ``LENET_HOME/jobs/<id>/``:
+
+- ``job.json``: what to train and the job's state, written only by a manager;
+- ``progress.json``: the latest progress, written only by the worker;
+- ``result.json``: how the worker ended (done, failed, cancelled), written once by the worker;
+- ``cancel``: present once someone asked to cancel; ``worker.log``: the worker's output.
+
+Every write is atomic (temporary file + rename), so a reader never sees half a file. Each job
+runs in its own process (``python -m lenet.worker``), so TensorFlow's memory is returned when it
+ends and a crash cannot take the app down. A manager started after a restart marks jobs whose
+worker is gone as ``interrupted``; several managers (the app, the CLI) can share one folder:
+claiming a queued job is an exclusive file creation, so no job runs twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from lenet.config import LeNetConfig
+from lenet.infer import write_atomic
+from lenet.store import ModelStore, StoreError, lenet_home, validate_name
+
+State = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+FINAL: tuple[State, ...] = ("done", "failed", "cancelled", "interrupted")
+CANCEL_GRACE_S = 10.0  # a worker that ignores the cancel file this long is killed
+
+
+class JobError(Exception):
+    """A job that cannot be submitted or found; the message says why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one server accepts, so a shared machine stays usable."""
+
+    max_epochs: int = 30
+    max_train_images: int = 60_000
+    max_queued: int = 5
+
+
+@dataclass
+class Job:
+    id: str
+    name: str  # the model name the result is saved under
+    config: dict[str, Any]
+    state: State = "queued"
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    pid: int | None = None
+    error: str = ""
+    result: dict[str, Any] = field(default_factory=dict)  # accuracy, seconds, energy...
+    progress: dict[str, Any] = field(default_factory=dict)  # filled from progress.json
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+    @property
+    def lenet_config(self) -> LeNetConfig:
+        return LeNetConfig.from_dict(self.config)
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _write_json(path: Path, data: Any) -> None:
+    write_atomic(path, json.dumps(data, indent=1).encode())
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited: it only waits for its parent to reap it
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class JobManager:
+    """Queue, start, watch and cancel training jobs under ``home/jobs``."""
+
+    def __init__(
+        self,
+        home: Path | None = None,
+        *,
+        workers: int = 1,
+        limits: Limits | None = None,
+        data_path: str | None = None,
+    ) -> None:
+        """Open (or create) the job folder and mark orphaned running jobs as interrupted.
+
+        Args:
+            home: ``LENET_HOME`` by default; jobs live in ``home/jobs``, models in the store.
+            workers: how many jobs run at once.
+            limits: what this manager accepts.
+            data_path: MNIST for the workers (default: their ``MNIST_PATH`` / Keras).
+        """
+        self.home = Path(home) if home is not None else lenet_home()
+        self.root = self.home / "jobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.workers = max(1, int(workers))
+        self.limits = limits or Limits()
+        self.data_path = data_path
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        for job in self._load_all():
+            if job.state == "running" and not _alive(job.pid):
+                self._reap(job)  # finished while nobody watched, or interrupted
+
+    # --- reading ---
+    def _path(self, job_id: str) -> Path:
+        if not job_id.isalnum():
+            raise JobError(f"invalid job id {job_id!r}")
+        return self.root / job_id
+
+    def _load(self, job_id: str) -> Job:
+        data = _read_json(self._path(job_id) / "job.json")
+        if not isinstance(data, dict):
+            raise JobError(f"no job {job_id!r}")
+        job = Job(**data)
+        job.progress = _read_json(self._path(job_id) / "progress.json") or {}
+        return job
+
+    def _load_all(self) -> list[Job]:
+        jobs = []
+        for folder in self.root.iterdir() if self.root.is_dir() else []:
+            try:
+                jobs.append(self._load(folder.name))
+            except (JobError, TypeError):
+                continue  # a half-created folder: its job.json was never renamed into place
+        return sorted(jobs, key=lambda j: j.created)
+
+    def get(self, job_id: str) -> Job:
+        """One job, fresh from disk (after updating states)."""
+        self.pump()
+        return self._load(job_id)
+
+    def list(self) -> list[Job]:
+        """Every job, oldest first, with states brought up to date."""
+        self.pump()
+        return self._load_all()
+
+    # --- writing ---
+    def _save(self, job: Job) -> None:
+        data = asdict(job)
+        data.pop("progress")
+        _write_json(self._path(job.id) / "job.json", data)
+
+    def _finish(
+        self, job: Job, state: State, error: str = "", result: dict[str, Any] | None = None
+    ) -> None:
+        job.state, job.error, job.finished = state, error, _now()
+        job.result = result or job.result
+        self._save(job)
+
+    def submit(self, config: LeNetConfig, name: str) -> Job:
+        """Queue a training run whose model will be saved as ``name``.
+
+        Raises:
+            ValueError: if the name is invalid.
+            JobError: if a limit is exceeded or the name is taken (stored or queued).
+        """
+        validate_name(name)
+        if config.epochs > self.limits.max_epochs:
+            raise JobError(
+                f"epochs={config.epochs} exceeds this server's limit of {self.limits.max_epochs}"
+            )
+        images = config.train_subset or 60_000
+        if images > self.limits.max_train_images:
+            raise JobError(
+                f"train_subset={images} exceeds this server's limit of "
+                f"{self.limits.max_train_images} training images"
+            )
+        with self._lock:
+            jobs = self._load_all()
+            if sum(not j.final for j in jobs) >= self.limits.max_queued:
+                raise JobError(
+                    f"{self.limits.max_queued} jobs are already queued or running: "
+                    "wait for one to finish or cancel one"
+                )
+            if any(j.name == name and j.state in ("queued", "running", "done") for j in jobs):
+                raise JobError(f"a job already trains a model named {name!r}")
+            try:
+                ModelStore(home=self.home).path(name)
+            except StoreError:
+                pass
+            else:
+                raise JobError(f"a model named {name!r} already exists: choose another name")
+            job = Job(
+                id=f"{int(_now())}{secrets.token_hex(3)}",
+                name=name,
+                config=config.to_dict(),
+                created=_now(),
+            )
+            tmp = self.root / f".{job.id}.tmp"
+            tmp.mkdir()
+            _write_json(tmp / "job.json", {k: v for k, v in asdict(job).items() if k != "progress"})
+            os.replace(tmp, self._path(job.id))
+        self.pump()
+        return self._load(job.id)
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued job at once, or ask a running one to stop (within a batch)."""
+        with self._lock:
+            job = self._load(job_id)
+            if job.final:
+                return job
+            (self._path(job_id) / "cancel").touch()
+            if job.state == "queued" and self._claim(job_id):
+                self._finish(job, "cancelled", "cancelled before it started")
+        self.pump()
+        return self._load(job_id)
+
+    def _claim(self, job_id: str) -> bool:
+        try:
+            fd = os.open(self._path(job_id) / "claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return False
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+
+    # --- scheduling ---
+    def pump(self) -> None:
+        """Reap ended workers and start queued jobs while slots are free. Cheap; call often."""
+        with self._lock:
+            jobs = self._load_all()
+            for job in jobs:
+                if job.state == "running":
+                    self._reap(job)
+            running = sum(j.state == "running" for j in self._load_all())
+            for job in self._load_all():
+                if running >= self.workers:
+                    break
+                if job.state == "queued" and self._claim(job.id):
+                    self._start(job)
+                    running += 1
+
+    def _start(self, job: Job) -> None:
+        folder = self._path(job.id)
+        if (folder / "cancel").exists():
+            self._finish(job, "cancelled", "cancelled before it started")
+            return
+        cmd = [sys.executable, "-m", "lenet.worker", str(folder), "--home", str(self.home)]
+        if self.data_path:
+            cmd += ["--data", self.data_path]
+        env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH")])
+            ),
+        }
+        with open(folder / "worker.log", "ab") as log:
+            # The worker watches its parent and stops when the server that started it dies.
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        self._procs[job.id] = proc
+        job.state, job.started, job.pid = "running", _now(), proc.pid
+        self._save(job)
+
+    def _reap(self, job: Job) -> None:
+        folder = self._path(job.id)
+        proc = self._procs.get(job.id)
+        code = proc.poll() if proc is not None else None
+        result = _read_json(folder / "result.json")
+        if isinstance(result, dict) and result.get("state") in FINAL:
+            if proc is None or code is not None:
+                self._procs.pop(job.id, None)
+                self._finish(job, result["state"], result.get("error", ""), result)
+            return
+        if proc is not None and code is not None:
+            self._procs.pop(job.id, None)
+            self._finish(
+                job, "failed", f"the worker process died (exit code {code}); nothing was saved"
+            )
+        elif proc is None and not _alive(job.pid):
+            self._finish(
+                job, "interrupted", "the server stopped while this job ran; nothing was saved"
+            )
+        elif (folder / "cancel").exists() and job.pid:
+            asked = (folder / "cancel").stat().st_mtime
+            if _now() - asked > CANCEL_GRACE_S:
+                try:
+                    os.kill(job.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def start_background(self, interval_s: float = 0.5) -> None:
+        """Pump from a daemon thread, so jobs advance with no page open."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                try:
+                    self.pump()
+                except OSError:
+                    continue
+
+        self._thread = threading.Thread(target=loop, name="lenet-jobs", daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        """Stop the pump thread and kill this manager's workers (tests, CLI)."""
+        self._stop.set()
+        for proc in list(self._procs.values()):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    def wait(self, job_id: str, timeout_s: float = 600.0, poll_s: float = 0.2) -> Job:
+        """Block until the job ends (pumping meanwhile); returns it. For the CLI and tests."""
+        deadline = _now() + timeout_s
+        while _now() < deadline:
+            job = self.get(job_id)
+            if job.final:
+                return job
+            time.sleep(poll_s)
+        raise JobError(f"job {job_id} did not finish within {timeout_s:.0f} s")
+
+
+def utc(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+
+
+# A cost model fitted to runs on a 2-core laptop-class CPU (lenet5-relu 14k images/s,
+# keras-lenet 2.4k, lenet5-1998 at batch 32 11k): seconds per image grow with the
+# multiply-adds, each batch costs a fixed overhead, and a job pays TensorFlow's start-up,
+# data loading and the final evaluation.
+_S_PER_IMAGE, _S_PER_MMAC, _S_PER_BATCH, _S_FIXED = 30e-6, 60e-6, 1.3e-3, 12.0
+
+
+def multiply_adds(config: LeNetConfig) -> int:
+    """Multiply-adds of one forward pass (convolutions and dense layers)."""
+    side, maps, total = config.input_size, 1, 0
+    for filters in config.filters:
+        out = side if config.padding == "same" else side - config.kernel_size + 1
+        total += out * out * filters * config.kernel_size**2 * maps
+        side, maps = out // 2, filters
+    width = side * side * maps
+    for units in (*config.dense_units, 10):
+        total += width * units
+        width = units
+    return total
+
+
+def estimate_seconds(config: LeNetConfig) -> float:
+    """Rough wall time of a job for ``config`` on this kind of CPU (training + overheads)."""
+    images = round((config.train_subset or 60_000) * (1 - config.validation_split))
+    per_image = _S_PER_IMAGE + _S_PER_MMAC * multiply_adds(config) / 1e6
+    if config.augmented:
+        per_image *= 1.2
+    if any(config.batch_norm):
+        per_image *= 1.3
+    batches = -(-images // config.batch_size)
+    return config.epochs * (images * per_image + batches * _S_PER_BATCH) + _S_FIXED

@@ -1,0 +1,135 @@
+"""One training job in its own process: ``python -m lenet.worker JOB_DIR --home HOME``.
+
+Trains the job's config, reports progress to ``progress.json`` a few times a second, stops
+within one batch when ``cancel`` appears (or when the server that started it dies), and on
+success evaluates on the test set and saves the model to the store (atomically). It always
+ends by writing ``result.json`` (done, failed or cancelled), unless it is killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from lenet.infer import write_atomic
+
+PROGRESS_EVERY_S = 0.25
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    write_atomic(path, json.dumps(data).encode())
+
+
+def _energy_tracker() -> Any:
+    """CodeCarbon's offline tracker when installed, else None (the page says so)."""
+    try:
+        from codecarbon import OfflineEmissionsTracker
+    except ImportError:
+        return None
+    try:
+        return OfflineEmissionsTracker(
+            country_iso_code="FRA", log_level="error", save_to_file=False
+        )
+    except Exception:  # codecarbon probes hardware; any failure just means no estimate
+        return None
+
+
+def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
+    """Train, evaluate and save one job; returns what goes into ``result.json``."""
+    from lenet.config import LeNetConfig
+    from lenet.data import load_mnist
+    from lenet.evaluate import build_report
+    from lenet.model import predict_proba
+    from lenet.store import ModelStore
+    from lenet.train import Progress, train
+
+    job = json.loads((job_dir / "job.json").read_text())
+    config = LeNetConfig.from_dict(job["config"])
+    cancel = threading.Event()
+    parent = os.getppid()
+    last = [0.0]
+
+    def on_progress(p: Progress) -> None:
+        if (job_dir / "cancel").exists() or os.getppid() != parent:
+            cancel.set()
+        now = time.perf_counter()
+        if p.kind == "epoch" or now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            done = (p.epoch - 1) * p.batches + p.batch
+            rate = done / max(p.elapsed_s, 1e-9)
+            _write(
+                job_dir / "progress.json",
+                {
+                    "phase": "training",
+                    "epoch": p.epoch,
+                    "epochs": p.epochs,
+                    "batch": p.batch,
+                    "batches": p.batches,
+                    "loss": p.loss,
+                    "accuracy": p.accuracy,
+                    "images_per_s": p.images_per_s,
+                    "elapsed_s": p.elapsed_s,
+                    "eta_s": (p.epochs * p.batches - done) / rate if rate else None,
+                    "history": p.history,
+                },
+            )
+
+    _write(job_dir / "progress.json", {"phase": "loading data"})
+    x_train, y_train, x_test, y_test = load_mnist(data)
+    tracker = _energy_tracker()
+    if tracker is not None:
+        tracker.start()
+    result = train(config, (x_train, y_train), on_progress=on_progress, cancel=cancel)
+    energy_kwh = co2_kg = None
+    if tracker is not None:
+        co2_kg = tracker.stop()
+        energy_kwh = getattr(
+            getattr(tracker, "final_emissions_data", None), "energy_consumed", None
+        )
+    base = {
+        "seconds": result.seconds,
+        "energy_kwh": energy_kwh,
+        "co2_kg": co2_kg,
+        "energy_note": "" if tracker is not None else "CodeCarbon is not installed",
+    }
+    if result.status != "completed":
+        why = "cancelled" if (job_dir / "cancel").exists() else "the server that started it stopped"
+        return {"state": "cancelled", "error": f"{why}; nothing was saved", **base}
+    _write(job_dir / "progress.json", {"phase": "evaluating", "history": result.history})
+    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
+    card = ModelStore(home=home).save(
+        job["name"],
+        result.model,
+        config,
+        result.history,
+        report,
+        result.seconds,
+        "trained in the studio",
+    )
+    return {"state": "done", "accuracy": card.accuracy, "model": card.name, **base}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lenet.worker")
+    parser.add_argument("job_dir", type=Path)
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--data", default=None)
+    args = parser.parse_args(argv)
+    try:
+        outcome = run(args.job_dir, args.home, args.data)
+    except Exception as exc:  # any failure becomes a clear message in the job, not a hang
+        traceback.print_exc()
+        outcome = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    _write(args.job_dir / "result.json", outcome)
+    return 0 if outcome["state"] == "done" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Train: launch runs from the browser, watch them live, cancel them, keep the results."""
+
+import streamlit as st
+
+import ui
+from lenet import config as cfg
+from lenet import plots
+from lenet.config import SMALL_RUN, LeNetConfig
+from lenet.data import local_source
+from lenet.jobs import JobError, estimate_seconds
+
+ui.require_router()
+
+FIELDS = (
+    "activation",
+    "pooling",
+    "padding",
+    "input_size",
+    "optimizer",
+    "learning_rate",
+    "lr_schedule",
+    "epochs",
+    "batch_size",
+    "train_subset",
+    "seed",
+    "aug_shift",
+    "aug_rotation",
+    "aug_zoom",
+    "aug_shear",
+    "aug_stroke",
+)
+STATE_ICON = {
+    "queued": ":material/hourglass_empty:",
+    "running": ":material/directions_run:",
+    "done": ":material/check_circle:",
+    "failed": ":material/error:",
+    "cancelled": ":material/stop_circle:",
+    "interrupted": ":material/warning:",
+}
+
+
+def load_preset(config: LeNetConfig) -> None:
+    """Put a configuration into the form's widgets."""
+    for name in FIELDS:
+        st.session_state[f"train_{name}"] = getattr(config, name) or (
+            60_000 if name == "train_subset" else getattr(config, name)
+        )
+    st.session_state["train_blocks"] = config.conv_blocks
+    for i in range(3):
+        st.session_state[f"train_filters{i}"] = (config.filters + (16, 16))[i]
+        st.session_state[f"train_bn{i}"] = bool((config.batch_norm + (False,) * 3)[i])
+        st.session_state[f"train_cdrop{i}"] = float((config.conv_dropout + (0.0,) * 3)[i])
+    for i in range(2):
+        st.session_state[f"train_ddrop{i}"] = float((config.dense_dropout + (0.0, 0.0))[i])
+    st.session_state["train_dense"] = ", ".join(map(str, config.dense_units))
+
+
+def on_preset() -> None:
+    name = st.session_state["train_preset"]
+    load_preset(SMALL_RUN if name == "small run (defaults)" else ui.store().config(name))
+
+
+def on_dropout_shortcut() -> None:
+    rate = st.session_state["train_dropout"]
+    for key in [f"train_cdrop{i}" for i in range(3)] + ["train_ddrop0", "train_ddrop1"]:
+        st.session_state[key] = rate
+
+
+def form() -> LeNetConfig | None:
+    s = st.session_state
+    st.selectbox(
+        "Start from",
+        ["small run (defaults)", *ui.usable_names()],
+        key="train_preset",
+        on_change=on_preset,
+    )
+    arch, reg, fit = st.columns(3, gap="large")
+    with arch:
+        st.markdown("**Architecture**")
+        st.selectbox("Activation", cfg.ACTIVATIONS, key="train_activation")
+        st.selectbox("Pooling", cfg.POOLINGS, key="train_pooling")
+        st.selectbox("Padding", cfg.PADDINGS, key="train_padding")
+        st.radio("Input size", cfg.INPUT_SIZES, key="train_input_size", horizontal=True)
+        blocks = st.number_input("Conv blocks", 1, 3, key="train_blocks")
+        cols = st.columns(3)
+        for i in range(blocks):
+            cols[i].number_input(f"Filters {i + 1}", 1, 256, key=f"train_filters{i}")
+            cols[i].checkbox("BN", key=f"train_bn{i}", help="batch normalisation in this block")
+        st.text_input("Dense widths", key="train_dense", help="e.g. 120, 84")
+    with reg:
+        st.markdown("**Regularisation**")
+        st.slider(
+            "Dropout (sets every layer)",
+            0.0,
+            0.9,
+            0.0,
+            0.05,
+            key="train_dropout",
+            on_change=on_dropout_shortcut,
+        )
+        with st.expander("Dropout per layer"):
+            for i in range(blocks):
+                st.slider(f"after conv block {i + 1}", 0.0, 0.9, step=0.05, key=f"train_cdrop{i}")
+            for i, label in enumerate(("after C5 (dense 1)", "after F6 (dense 2)")):
+                st.slider(label, 0.0, 0.9, step=0.05, key=f"train_ddrop{i}")
+        st.markdown("**Augmentation**")
+        st.slider("Shift (fraction)", 0.0, 0.3, step=0.01, key="train_aug_shift")
+        st.slider("Rotation (degrees)", 0.0, 45.0, step=1.0, key="train_aug_rotation")
+        st.slider("Zoom", 0.0, 0.5, step=0.01, key="train_aug_zoom")
+        st.slider("Shear (slant)", 0.0, 0.5, step=0.01, key="train_aug_shear")
+        st.slider(
+            "Stroke thickness change (probability)", 0.0, 1.0, step=0.05, key="train_aug_stroke"
+        )
+    with fit:
+        st.markdown("**Training**")
+        st.selectbox("Optimizer", cfg.OPTIMIZERS, key="train_optimizer")
+        st.number_input("Learning rate", 1e-6, 1.0, format="%.4f", key="train_learning_rate")
+        st.selectbox("Schedule", cfg.LR_SCHEDULES, key="train_lr_schedule")
+        st.slider("Epochs", 1, ui.job_manager().limits.max_epochs, key="train_epochs")
+        st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key="train_batch_size")
+        st.number_input(
+            "Training images (stratified subset)", 100, 60_000, step=1000, key="train_train_subset"
+        )
+        st.number_input("Seed", 0, 2**31 - 1, key="train_seed")
+    try:
+        dense = tuple(int(v) for v in s["train_dense"].replace(",", " ").split())
+        values = {k: s[f"train_{k}"] for k in FIELDS}
+        values["train_subset"] = (
+            None if values["train_subset"] >= 60_000 else values["train_subset"]
+        )
+        return LeNetConfig(
+            **values,
+            filters=tuple(s[f"train_filters{i}"] for i in range(blocks)),
+            batch_norm=tuple(s[f"train_bn{i}"] for i in range(blocks)),
+            conv_dropout=tuple(s[f"train_cdrop{i}"] for i in range(blocks)),
+            dense_units=dense,
+            dense_dropout=tuple(s[f"train_ddrop{i}"] for i in range(2))[: len(dense)]
+            + (0.0,) * max(0, len(dense) - 2),
+        )
+    except ValueError as exc:
+        st.error(f"Invalid setting: {exc}")
+        return None
+
+
+def submit(config: LeNetConfig) -> None:
+    try:
+        job = ui.job_manager().submit(config, st.session_state["train_name"])
+    except (JobError, ValueError) as exc:
+        st.session_state["train_message"] = str(exc)
+    else:
+        st.session_state["train_message"] = ""
+        st.toast(f"{job.name}: {job.state}")
+
+
+def launch(config: LeNetConfig) -> None:
+    left, mid, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+    if st.session_state.get("train_named_for") != config.config_id:
+        st.session_state["train_name"] = f"run-{config.config_id}"  # follows the settings
+        st.session_state["train_named_for"] = config.config_id
+        st.session_state["train_message"] = ""
+    left.text_input("Model name", key="train_name")
+    mid.markdown(
+        f"Estimated time: **about {ui.duration(estimate_seconds(config))}** on a 2-core CPU"
+    )
+    right.button(
+        "Start training", type="primary", key="train_start", on_click=submit, args=(config,)
+    )
+    if st.session_state.get("train_message"):
+        st.error(st.session_state["train_message"])
+    if local_source() is None:
+        st.warning(
+            "MNIST is not on this machine (set `MNIST_PATH`): the run will try to download it."
+        )
+
+
+def job_panel() -> None:
+    manager = ui.job_manager()
+    jobs = list(reversed(manager.list()))[:8]
+    if not jobs:
+        st.caption("No runs yet.")
+    for job in jobs:
+        p = job.progress
+        with st.container(border=True):
+            head, button = st.columns([5, 1], vertical_alignment="center")
+            head.markdown(f"{STATE_ICON[job.state]} **{job.name}** · {job.state}")
+            if not job.final and button.button("Cancel", key=f"train_cancel_{job.id}"):
+                manager.cancel(job.id)
+                st.rerun(scope="fragment")
+            if job.state == "running" and p.get("phase") == "training":
+                done = ((p["epoch"] - 1) * p["batches"] + p["batch"]) / (p["epochs"] * p["batches"])
+                st.progress(
+                    min(done, 1.0),
+                    text=(
+                        f"epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']} · "
+                        f"loss {p['loss']:.3f} · accuracy {p['accuracy']:.1%} · "
+                        f"{p['images_per_s']:,.0f} images/s · {ui.duration(p.get('eta_s'))} left"
+                    ),
+                )
+            elif job.state == "running":
+                st.caption(f"{p.get('phase', 'starting')}…")
+            if p.get("history"):
+                st.plotly_chart(
+                    plots.training_curves({job.name: p["history"]}), key=f"train_curves_{job.id}"
+                )
+            if job.state == "done":
+                r = job.result
+                energy = (
+                    f"{r['energy_kwh'] * 1000:.2f} Wh, {r['co2_kg'] * 1000:.2f} g CO₂"
+                    if r.get("energy_kwh") is not None
+                    else f"energy: unavailable ({r.get('energy_note') or 'no estimate'})"
+                )
+                st.success(
+                    f"Saved as **{r['model']}**: test accuracy {r['accuracy']:.2%}, "
+                    f"trained in {ui.duration(r['seconds'])} · {energy}. It is on the "
+                    "Draw, Evaluate and Compare pages now."
+                )
+            elif job.state in ("failed", "interrupted"):
+                st.error(job.error)
+            elif job.state == "cancelled":
+                st.warning(job.error)
+
+
+def train() -> None:
+    st.title("Train a model")
+    if "train_activation" not in st.session_state:
+        load_preset(SMALL_RUN)
+    config = form()
+    if config is not None:
+        launch(config)
+    st.subheader("Runs")
+    active = any(not j.final for j in ui.job_manager().list())
+    st.fragment(job_panel, run_every=1.0 if active else None)()
+
+
+train()
