@@ -29,6 +29,7 @@ CHOICES = {
     "optimizer": cfg.OPTIMIZERS,
     "lr_schedule": cfg.LR_SCHEDULES,
     "input_size": cfg.INPUT_SIZES,
+    "input_range": cfg.INPUT_RANGES,
 }
 
 
@@ -112,35 +113,60 @@ def _progress_bar(p: Any) -> None:
     sys.stderr.flush()
 
 
+def _render(p: dict[str, Any]) -> None:
+    """A terminal progress line from a job's ``progress.json``."""
+    if p.get("phase") != "training":
+        sys.stderr.write(f"\r{p.get('phase', 'starting')}...".ljust(60))
+    else:
+        width, done = 30, int(30 * p["batch"] / p["batches"])
+        sys.stderr.write(
+            f"\repoch {p['epoch']}/{p['epochs']} [{'=' * done}{' ' * (width - done)}] "
+            f"loss {p['loss']:.4f} acc {p['accuracy']:.4f} {p['images_per_s']:,.0f} img/s"
+        )
+    sys.stderr.flush()
+
+
 def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
-    from lenet.evaluate import build_report
-    from lenet.model import predict_proba
-    from lenet.train import train
+    from lenet.jobs import JobManager, Limits
+    from lenet.store import validate_name
 
     fields = {f.name for f in dataclasses.fields(LeNetConfig)}
     base = store.config(args.preset) if args.preset else LeNetConfig()
     config = base.replace(**{k: v for k, v in vars(args).items() if k in fields})
     name = args.name or f"run-{config.config_id}"
-    if not args.dry_run:
-        from lenet.store import validate_name
-
-        validate_name(name)
-    x_train, y_train, x_test, y_test = load_mnist(args.data)
-    result = train(
-        config,
-        (x_train, y_train),
-        on_progress=_progress_bar,
-        max_batches=1 if args.dry_run else None,
-    )
     if args.dry_run:
+        from lenet.train import train
+
+        x_train, y_train, _, _ = load_mnist(args.data)
+        result = train(config, (x_train, y_train), on_progress=_progress_bar, max_batches=1)
         print(f"\ndry run: one batch trained on {result.train_size} images; nothing saved")
         return 0
-    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
-    card = store.save(name, result.model, config, result.history, report, result.seconds)
-    print(
-        f"saved {card.name}: test accuracy {card.accuracy:.4f}, {card.params:,} parameters, "
-        f"{result.seconds:.1f} s"
+    validate_name(name)
+    load_mnist(args.data)  # fail now, with exit code 2, rather than inside the job
+    # The same job manager as the app's (same LENET_HOME, same queue); the terminal owner is
+    # trusted with the full limits.
+    manager = JobManager(
+        store.home,
+        data_path=str(args.data) if args.data else None,
+        limits=Limits(max_epochs=200, max_queued=100),
     )
+    job = manager.submit(config, name)
+    if job.state == "queued":
+        print(f"job {job.id} is queued behind other runs", file=sys.stderr)
+    try:
+        while not job.final:
+            time.sleep(0.25)
+            job = manager.get(job.id)
+            _render(job.progress)
+    except KeyboardInterrupt:
+        manager.cancel(job.id)
+        job = manager.wait(job.id, timeout_s=60)
+    sys.stderr.write("\n")
+    if job.state != "done":
+        print(f"{job.state}: {job.error}", file=sys.stderr)
+        return 1
+    r = job.result
+    print(f"saved {r['model']}: test accuracy {r['accuracy']:.4f}, {r['seconds']:.1f} s")
     return 0
 
 

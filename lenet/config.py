@@ -20,6 +20,7 @@ C3_SCHEMES = ("full", "lecun")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 INPUT_SIZES = (28, 32)
+INPUT_RANGES = ("unit", "lecun")
 MNIST_TRAIN_SIZE = 60_000
 
 
@@ -62,6 +63,7 @@ class LeNetConfig:
     dense_units: tuple[int, ...] = (120, 84)  # C5 and F6
     dense_dropout: tuple[float, ...] = (0.0, 0.0)  # after each dense layer
     input_size: int = 28  # 32 = zero-padded as in LeCun et al. 1998
+    input_range: str = "unit"  # or "lecun": background -0.1, ink 1.175 as in the 1998 paper
     c3_connections: str = "full"  # or "lecun": the paper's sparse S2->C3 table
     # --- training ---
     optimizer: str = "adam"
@@ -95,6 +97,7 @@ class LeNetConfig:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_choice("input_size", self.input_size, INPUT_SIZES)
+        _check_choice("input_range", self.input_range, INPUT_RANGES)
         if not isinstance(self.filters, tuple) or not 1 <= len(self.filters) <= 3:
             _fail("filters", self.filters, "1 to 3 filter counts, one per conv block")
         for f in self.filters:

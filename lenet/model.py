@@ -115,7 +115,10 @@ def build_model(config: LeNetConfig) -> keras.Model:
     inputs = keras.Input(shape=(28, 28, 1), name="image")
     x = inputs
     if config.input_size == 32:
-        x = layers.ZeroPadding2D(2, name="pad")(x)  # (N, 32, 32, 1)
+        x = layers.ZeroPadding2D(2, name="pad")(x)  # (N, 32, 32, 1), padded with background
+    if config.input_range == "lecun":
+        # The paper's normalisation: mean input about 0 and variance about 1, for tanh units.
+        x = layers.Rescaling(1.275, offset=-0.1, name="normalise")(x)
     index = 1
     for block, filters in enumerate(config.filters):
         conv_name, bn = f"c{index}", config.batch_norm[block]

@@ -40,7 +40,8 @@ STATE_ICON = {
 
 
 def load_preset(config: LeNetConfig) -> None:
-    """Put a configuration into the form's widgets."""
+    """Put a configuration into the form's widgets (fields without a widget ride along)."""
+    st.session_state["train_base"] = config
     for name in FIELDS:
         st.session_state[f"train_{name}"] = getattr(config, name) or (
             60_000 if name == "train_subset" else getattr(config, name)
@@ -128,7 +129,7 @@ def form() -> LeNetConfig | None:
         values["train_subset"] = (
             None if values["train_subset"] >= 60_000 else values["train_subset"]
         )
-        return LeNetConfig(
+        return s["train_base"].replace(
             **values,
             filters=tuple(s[f"train_filters{i}"] for i in range(blocks)),
             batch_norm=tuple(s[f"train_bn{i}"] for i in range(blocks)),

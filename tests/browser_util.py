@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,31 +184,65 @@ def canvas_ink(page: Any) -> int:
     return int(page.locator(HOST).evaluate(INK_JS))
 
 
+def wait_until_idle(page: Any, timeout_ms: int = 30_000) -> None:
+    """Wait until no script run is in progress (the attribute Streamlit's own e2e tests read).
+
+    Only meaningful once the run you wait for is known to have started, e.g. after its output
+    has changed: right after a click the attribute may still say ``notRunning``.
+    """
+    from playwright.sync_api import expect
+
+    app = page.locator('[data-testid="stApp"]')
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout_ms)
+
+
+def settled_canvas_box(page: Any, polls: int = 50) -> dict[str, float]:
+    """The canvas's bounding box once the app is idle and the box holds still.
+
+    During a rerun that remounts the canvas (Clear changes its key) the new canvas can sit
+    ~290 px lower for a few frames while the old elements are still on the page, even after
+    the hint is back; a stroke aimed then lands outside it.
+    """
+    upper = page.locator(CANVAS)
+    upper.wait_for(state="visible", timeout=60_000)
+    wait_until_idle(page)
+    previous = None
+    for _ in range(polls):  # bounded: ~polls * 0.1 s
+        box = upper.bounding_box()
+        if box is not None and box == previous:
+            return box
+        previous = box
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the canvas kept moving for {polls * 0.1:.0f} s (last box {previous})")
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What drawing a digit took: strokes drawn again, and when the last mouse-up happened."""
+
+    redrawn: int
+    mouse_up: float  # time.perf_counter() right after the last mouse-up
+
+
 def draw_strokes(
     page: Any, strokes: Sequence[Sequence[Point]], steps: int = 6, attempts: int = 3
-) -> int:
+) -> Drawn:
     """Draw ``strokes`` on the canvas with the mouse; each mouse-up sends the drawing.
 
-    A freshly mounted canvas (first load, or Clear, which changes its key) ignores the mouse
-    until its fabric.js canvas has loaded its initial drawing and switched to free drawing, a
-    few ms later. So each stroke is checked to have added ink, and drawn again if it did not.
-
-    Returns:
-        How many strokes had to be drawn again.
+    Each stroke starts once the app is idle and the canvas holds still, and is checked to have
+    left ink on the canvas; a stroke that left none is drawn again (a freshly mounted canvas
+    ignores the mouse until fabric.js has loaded its initial drawing, a few ms).
 
     Raises:
         AssertionError: if a stroke leaves no ink after ``attempts`` tries.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    upper = page.locator(CANVAS)
-    upper.wait_for(state="visible", timeout=60_000)
-    box = upper.bounding_box()
-    assert box is not None, "the canvas has no bounding box"
-    scale_x, scale_y = box["width"] / 280, box["height"] / 280
-    retries = 0
+    redrawn, mouse_up = 0, 0.0
     for stroke in strokes:
         for attempt in range(attempts):
+            box = settled_canvas_box(page)
+            scale_x, scale_y = box["width"] / 280, box["height"] / 280
             before = canvas_ink(page)
             (x0, y0), rest = stroke[0], stroke[1:]
             page.mouse.move(box["x"] + x0 * scale_x, box["y"] + y0 * scale_y)
@@ -215,10 +250,11 @@ def draw_strokes(
             for x, y in rest:
                 page.mouse.move(box["x"] + x * scale_x, box["y"] + y * scale_y, steps=steps)
             page.mouse.up()
+            mouse_up = time.perf_counter()
             try:  # fabric renders the new path on the next animation frame
                 page.wait_for_function(INK_ABOVE_JS, arg=[before, HOST], timeout=2_000)
                 break
             except PlaywrightTimeout:
-                retries += 1
+                redrawn += 1
                 assert attempt + 1 < attempts, f"no ink after {attempts} tries of {stroke[:2]}..."
-    return retries
+    return Drawn(redrawn, mouse_up)

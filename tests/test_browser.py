@@ -130,8 +130,8 @@ def test_drawn_digits_are_recognised_and_clear_resets(page: Any, model: str) -> 
     ensure_selected(page, model)
     answer = prediction(page, model)
     for digit in DIGITS:
-        redrawn = draw_strokes(page, DIGIT_STROKES[digit])
-        print(f"{digit}: {redrawn} stroke(s) drawn again")  # shown by pytest on a failure
+        drawn = draw_strokes(page, DIGIT_STROKES[digit])
+        print(f"{digit}: {drawn.redrawn} stroke(s) drawn again")  # pytest shows it on a failure
         expect(answer, f"{model} on a drawn {digit}").to_have_text(str(digit))
         expect(page.get_by_text(EMPTY_HINT)).to_have_count(0)
         expect(page.get_by_text("What the models see (28x28)")).to_be_visible()

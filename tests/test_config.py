@@ -22,6 +22,7 @@ def test_defaults_are_the_classic_shape():
         ({"optimizer": "rmsprop"}, "optimizer"),
         ({"lr_schedule": "step"}, "lr_schedule"),
         ({"input_size": 30}, "input_size"),
+        ({"input_range": "minus1to1"}, "input_range"),
         ({"filters": ()}, "filters"),
         ({"filters": (6, 16, 16, 16)}, "filters"),
         ({"filters": (6, 0)}, "filters"),

@@ -95,6 +95,7 @@ def test_model_takes_28x28_even_when_32_inside():
             lambda m: m.get_layer("c5").units == 500 and kinds(m).count("Dense") == 2,
         ),
         ({"input_size": 32}, lambda m: m.get_layer("pad").output.shape[1] == 32),
+        ({"input_range": "lecun"}, lambda m: m.get_layer("normalise").offset == -0.1),
         ({"kernel_size": 3}, lambda m: m.get_layer("c1").kernel.shape[0] == 3),
     ],
 )

@@ -1,0 +1,189 @@
+"""Startup and first-prediction latency of the Draw page, in headless Chromium.
+
+Each repeat starts a fresh ``streamlit run app.py`` (empty temporary LENET_HOME, so only the
+bundled models) and measures:
+
+- server up: from launching the process until its port accepts connections;
+- draw page ready (cold): from then until the canvas is visible after ``page.goto(.../draw)``;
+- first prediction (cold): from the first stroke's mouse-up until the model's digit shows;
+- next stroke: Clear, draw another digit in the same session, mouse-up to digit;
+- draw page ready (warm) and first prediction (warm): the same in a second page (a new
+  session) on the same server;
+- server RSS: the server process and its children, after those four digits.
+
+Targets: draw page ready within 2 s of the server accepting connections, first prediction
+within 1 s of the first stroke, server RSS under 300 MB while only drawing.
+
+    python benchmarks/bench_startup.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+# The server and mouse helpers are shared with the browser tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+import browser_util as bu  # noqa: E402
+
+PAGE_READY_TARGET_S = 2.0
+PREDICTION_TARGET_S = 1.0
+RSS_TARGET_MB = 300.0
+VIEWPORT = {"width": 1600, "height": 1000}
+TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Run:
+    """One fresh server: seconds, and MB for ``rss_mb``."""
+
+    server_up: float
+    page_ready_cold: float
+    prediction_cold: float
+    next_stroke: float
+    page_ready_warm: float
+    prediction_warm: float
+    rss_mb: float
+
+
+def page_ready_seconds(page: Any, url: str) -> float:
+    """Seconds from ``page.goto(url/draw)`` until the canvas is visible."""
+    start = time.perf_counter()
+    page.goto(f"{url}/draw")
+    page.locator(bu.CANVAS).wait_for(state="visible", timeout=TIMEOUT_MS)
+    return time.perf_counter() - start
+
+
+def predict_seconds(page: Any, model: str, digit: int) -> float:
+    """Draw ``digit``; seconds from the last mouse-up until ``model``'s digit is shown."""
+    answer = bu.prediction(page, model)
+    drawn = bu.draw_strokes(page, bu.DIGIT_STROKES[digit])
+    answer.wait_for(state="visible", timeout=TIMEOUT_MS)  # event-driven, unlike expect()'s polls
+    seconds = time.perf_counter() - drawn.mouse_up
+    shown = answer.inner_text().strip()
+    if shown != str(digit):
+        print(f"  note: {model} read the drawn {digit} as {shown}")
+    return seconds
+
+
+def clear(page: Any, model: str) -> None:
+    page.locator(".st-key-draw_clear button").click()
+    bu.prediction(page, model).wait_for(state="detached", timeout=TIMEOUT_MS)
+    page.get_by_text(bu.EMPTY_HINT).wait_for(state="visible", timeout=TIMEOUT_MS)
+
+
+def one_run(browser: Any, model: str) -> Run:
+    with tempfile.TemporaryDirectory(prefix="lenet-bench-") as tmp:
+        port = bu.free_port()
+        log = Path(tmp) / "streamlit.log"
+        first = browser.new_page(viewport=VIEWPORT)  # opened before the clock starts
+        second = browser.new_page(viewport=VIEWPORT)
+        start = time.perf_counter()
+        proc = bu.start_server(port, Path(tmp) / "home", log)
+        try:
+            bu.wait_for_port(port, proc)
+            server_up = time.perf_counter() - start
+            url = f"http://127.0.0.1:{port}"
+            page_ready_cold = page_ready_seconds(first, url)
+            prediction_cold = predict_seconds(first, model, 7)
+            clear(first, model)
+            next_stroke = predict_seconds(first, model, 1)
+            page_ready_warm = page_ready_seconds(second, url)
+            prediction_warm = predict_seconds(second, model, 0)
+            clear(second, model)
+            predict_seconds(second, model, 4)
+            rss = bu.rss_mb(proc.pid)
+        except Exception:
+            print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
+            raise
+        finally:
+            first.close()
+            second.close()
+            bu.stop_server(proc)
+    return Run(
+        server_up,
+        page_ready_cold,
+        prediction_cold,
+        next_stroke,
+        page_ready_warm,
+        prediction_warm,
+        rss,
+    )
+
+
+def verdict(value: float, target: float) -> str:
+    return f"target < {target:g}: {'ok' if value < target else 'MISSED'}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="fresh servers to start (default: 3)"
+    )
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if not bu.CHROMIUM.exists():
+        print(f"no Chromium at {bu.CHROMIUM}", file=sys.stderr)
+        return 2
+    model = bu.preferred_model()
+    if model is None:
+        print(f"no lenet5-best or lenet5-bn-dropout in {bu.BUNDLED}", file=sys.stderr)
+        return 2
+
+    from playwright.sync_api import sync_playwright
+
+    print(f"model {model}; bundled models: {', '.join(bu.bundled_models())}")
+    runs: list[Run] = []
+    with sync_playwright() as playwright:
+        browser = bu.launch_chromium(playwright)
+        try:
+            for i in range(args.repeats):
+                run = one_run(browser, model)
+                runs.append(run)
+                print(
+                    f"cold {i + 1}: server up {run.server_up:.2f} s, "
+                    f"draw page ready {run.page_ready_cold:.2f} s, "
+                    f"first prediction {run.prediction_cold:.2f} s, "
+                    f"next stroke {run.next_stroke:.2f} s, "
+                    f"warm page ready {run.page_ready_warm:.2f} s, "
+                    f"warm first prediction {run.prediction_warm:.2f} s, "
+                    f"RSS {run.rss_mb:.0f} MB"
+                )
+        finally:
+            browser.close()
+
+    median = {f.name: statistics.median(getattr(r, f.name) for r in runs) for f in fields(Run)}
+    print(f"server accepts connections {median['server_up']:.2f} s (median)")
+    print(
+        f"draw page ready, second page load {median['page_ready_warm']:.2f} s (warm median) "
+        f"{verdict(median['page_ready_warm'], PAGE_READY_TARGET_S)}"
+    )
+    print(
+        f"next stroke, same session {median['next_stroke']:.2f} s (warm median) "
+        f"{verdict(median['next_stroke'], PREDICTION_TARGET_S)}"
+    )
+    print(
+        f"first prediction, second session {median['prediction_warm']:.2f} s (warm median) "
+        f"{verdict(median['prediction_warm'], PREDICTION_TARGET_S)}"
+    )
+    print(
+        f"targets: draw page ready {verdict(median['page_ready_cold'], PAGE_READY_TARGET_S)}; "
+        f"first prediction {verdict(median['prediction_cold'], PREDICTION_TARGET_S)}; "
+        f"server RSS {verdict(median['rss_mb'], RSS_TARGET_MB)}"
+    )
+    print(f"draw page ready {median['page_ready_cold']:.2f} s (cold median)")
+    print(f"first prediction {median['prediction_cold']:.2f} s (cold median)")
+    print(f"server RSS {median['rss_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
