@@ -107,3 +107,41 @@ def test_clear_changes_the_canvas_key(home):
     at = draw_app(["tiny"])
     at.button(key="draw_clear").click().run()
     assert at.session_state["draw_canvas_n"] == 1 and not at.exception
+
+
+def test_upload_goes_through_the_same_pipeline(home, small_mnist, tiny_store):
+    x_test = small_mnist[2]
+    at = draw_app(["tiny"])
+    at.radio(key="draw_source").set_value("Upload").run()
+    assert not at.exception and "Draw a digit" in at.info[0].value  # nothing uploaded yet
+    # AppTest cannot drive st.file_uploader; the page's reader is what an upload reaches.
+    from lenet.preprocess import load_image, to_mnist
+
+    buf = io.BytesIO()
+    Image.fromarray(255 - np.kron(x_test[1], np.ones((5, 5), np.uint8))).save(buf, "PNG")
+    image = load_image(buf.getvalue())
+    assert image.shape == (140, 140)
+    assert to_mnist(image).image is not None
+
+
+def test_unsure_prediction_names_the_top_two():
+    from lenet.infer import describe
+
+    pred = describe(np.array([0.0, 0.45, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 0.15, 0.0]))
+    assert pred.unsure and (pred.digit, pred.runner_up) == (1, 7)
+    assert not describe(np.eye(10)[3]).unsure
+    with pytest.raises(ValueError, match="10 probabilities"):
+        describe(np.ones(9))
+
+
+def test_unsure_card_is_rendered(home, monkeypatch, small_mnist):
+    from lenet.infer import Predictor
+
+    flat = np.full((1, 10), 0.02, np.float32)
+    flat[0, 4], flat[0, 9] = 0.5, 0.34
+    monkeypatch.setattr(Predictor, "predict", lambda self, x: flat)
+    at = draw_app(["tiny"])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    html = " ".join(m.value for m in at.markdown)
+    assert "Unsure: 4 (50%) or 9 (34%)" in html
