@@ -13,7 +13,7 @@ from lenet import plots
 from lenet import store as store_module
 from lenet.analysis import Example
 from lenet.evaluate import Report
-from lenet.infer import Prediction, Predictor
+from lenet.infer import FeatureReader, Prediction, Predictor
 from lenet.jobs import JobManager
 from lenet.store import ModelCard, ModelStore, StoreError
 
@@ -66,6 +66,32 @@ def predictor(name: str) -> Predictor:
         return _predictor(str(path), os.path.getmtime(path))
     except (OSError, ValueError) as exc:
         raise StoreError(f"cannot load {name!r}: {exc}") from exc
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _features(path: str, mtime: float) -> FeatureReader:
+    del mtime
+    return FeatureReader(Path(path).read_bytes())
+
+
+def features(name: str) -> FeatureReader:
+    """A cached reader of the model's C1 and C3 feature maps."""
+    path = store().tflite_path(name)
+    return _features(str(path), os.path.getmtime(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _filters(path: str, mtime: float) -> Any:
+    del mtime
+    import numpy as np
+
+    return np.load(path)
+
+
+def c1_filters(name: str) -> Any:
+    """The model's learned first-layer filters, (k, k, filters)."""
+    path = store().derived_path(name, "c1_filters.npy")
+    return _filters(str(path), os.path.getmtime(path))
 
 
 def sidebar() -> None:

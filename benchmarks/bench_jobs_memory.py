@@ -32,8 +32,9 @@ def rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10, help="(default: 10)")
-    parser.add_argument("--data", default=os.environ.get("MNIST_PATH"),
-                        help="MNIST .npz (default: $MNIST_PATH)")
+    parser.add_argument(
+        "--data", default=os.environ.get("MNIST_PATH"), help="MNIST .npz (default: $MNIST_PATH)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         manager = JobManager(Path(home), data_path=args.data)
@@ -44,13 +45,17 @@ def main() -> None:
             config = LeNetConfig(train_subset=2000, epochs=1, seed=i)
             start = time.perf_counter()
             job = manager.wait(manager.submit(config, f"bench-{i}").id, timeout_s=300)
-            print(f"job {i + 1}: {job.state} in {time.perf_counter() - start:.1f} s, "
-                  f"test accuracy {job.result.get('accuracy', float('nan')):.2%}, "
-                  f"RSS {rss_mb():.1f} MB")
+            print(
+                f"job {i + 1}: {job.state} in {time.perf_counter() - start:.1f} s, "
+                f"test accuracy {job.result.get('accuracy', float('nan')):.2%}, "
+                f"RSS {rss_mb():.1f} MB"
+            )
         after = rss_mb()
         manager.shutdown()
-    print(f"app process RSS after {args.jobs} jobs: {after:.1f} MB "
-          f"(growth {after - before:+.1f} MB; target < 100 MB)")
+    print(
+        f"app process RSS after {args.jobs} jobs: {after:.1f} MB "
+        f"(growth {after - before:+.1f} MB; target < 100 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -182,3 +182,20 @@ def best_per_column(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if values:
             best[column] = max(values) if higher else min(values)
     return best
+
+
+def export_rows(reports: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """One row per exported model: size, accuracy and latency of Keras, float and int8."""
+    rows = []
+    for name, r in reports.items():
+        if not r or "int8_kb" not in r or "keras_accuracy" not in r:
+            continue
+        row: dict[str, Any] = {"model": name}
+        for kind, label in (("keras", "Keras"), ("float", "TFLite"), ("int8", "int8")):
+            row[f"{label} KB"] = r[f"{kind}_kb"]
+        for kind, label in (("keras", "Keras"), ("float", "TFLite"), ("int8", "int8")):
+            row[f"{label} acc. (%)"] = round(r[f"{kind}_accuracy"] * 100, 2)
+        for kind, label in (("keras", "Keras"), ("float", "TFLite"), ("int8", "int8")):
+            row[f"{label} ms"] = r[f"{kind}_ms"]
+        rows.append(row)
+    return rows

@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="one JSON object per line")
     predict.add_argument("files", nargs="+", type=Path, metavar="FILE", help="PNG or JPEG")
 
+    export = sub.add_parser("export", help="write TFLite float (and int8) models, measured")
+    export.add_argument("--model", required=True, help="stored model name")
+    export.add_argument("--format", choices=["tflite"], default="tflite", help="(default: tflite)")
+    export.add_argument("--int8", action="store_true", help="also a full-integer int8 model")
+    export.add_argument("--data", type=Path, help=data_help)
+
     zoo = sub.add_parser("zoo", help="retrain the bundled models (writes assets/models)")
     zoo.add_argument("--data", type=Path, help=data_help)
     zoo.add_argument("--only", nargs="+", metavar="NAME", help="retrain only these")
@@ -255,6 +261,23 @@ def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
     return status
 
 
+def cmd_export(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.export import export_model
+
+    store.card(args.model)  # a missing or broken model fails here, before loading data
+    x_train, _, x_test, y_test = load_mnist(args.data)
+    report = export_model(store, args.model, x_train, x_test, y_test, int8=args.int8)
+    folder = store.export_dir(args.model)
+    print(f"wrote {folder}/model.tflite" + (" and model_int8.tflite" if args.int8 else ""))
+    for kind in ("keras", "float", "int8"):
+        if f"{kind}_kb" in report:
+            print(
+                f"{kind:>6}: {report[f'{kind}_kb']:>8.1f} KB  accuracy "
+                f"{report[f'{kind}_accuracy']:.4f}  {report[f'{kind}_ms']:.3f} ms per image"
+            )
+    return 0
+
+
 def cmd_zoo(args: argparse.Namespace, store: ModelStore) -> int:
     from lenet.zoo import ZOO, train_and_save
 
@@ -278,6 +301,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "list": cmd_list,
     "predict": cmd_predict,
+    "export": cmd_export,
     "zoo": cmd_zoo,
 }
 

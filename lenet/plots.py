@@ -18,6 +18,67 @@ def upscale(image: np.ndarray, scale: int = 8) -> np.ndarray:
     return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
 
 
+# Anchor colours of a perceptually ordered map (dark blue -> teal -> yellow), 256 steps.
+_ANCHORS = np.array(
+    [
+        [13, 8, 135],
+        [84, 2, 163],
+        [139, 10, 165],
+        [185, 50, 137],
+        [219, 92, 104],
+        [244, 136, 73],
+        [254, 188, 43],
+        [240, 249, 33],
+    ],
+    float,
+)
+COLORMAP = np.stack(
+    [
+        np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_ANCHORS)), _ANCHORS[:, i])
+        for i in range(3)
+    ],
+    axis=1,
+).astype(np.uint8)
+
+
+def colorize(values: np.ndarray) -> np.ndarray:
+    """A 2-D array scaled to its own min..max and coloured: (H, W, 3) uint8."""
+    v = np.asarray(values, dtype=np.float32)
+    low, high = float(v.min()), float(v.max())
+    idx = (
+        ((v - low) / (high - low) * 255).astype(np.uint8)
+        if high > low
+        else np.zeros(v.shape, np.uint8)
+    )
+    return COLORMAP[idx]
+
+
+def map_grid(maps: np.ndarray, columns: int, scale: int = 4, gap: int = 2) -> np.ndarray:
+    """(H, W, C) maps as one RGB mosaic, each map coloured on its own range."""
+    h, w, n = maps.shape
+    rows = -(-n // columns)
+    out = np.full(
+        (rows * (h * scale + gap) - gap, columns * (w * scale + gap) - gap, 3), 255, np.uint8
+    )
+    for i in range(n):
+        r, c = divmod(i, columns)
+        tile = np.kron(colorize(maps[..., i]), np.ones((scale, scale, 1), np.uint8))
+        y, x = r * (h * scale + gap), c * (w * scale + gap)
+        out[y : y + h * scale, x : x + w * scale] = tile
+    return out
+
+
+def saliency_overlay(image: np.ndarray, saliency: np.ndarray, scale: int = 8) -> np.ndarray:
+    """The 28x28 input in grey with evidence for the class in red and against it in blue."""
+    grey = np.clip(np.asarray(image, np.float32), 0, 1) * 0.6
+    limit = float(np.abs(saliency).max()) or 1.0
+    pos = np.clip(saliency / limit, 0, 1)
+    neg = np.clip(-saliency / limit, 0, 1)
+    rgb = np.stack([grey + pos * 0.9, grey * (1 - 0.5 * (pos + neg)), grey + neg * 0.9], -1)
+    rgb = (np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    return np.kron(rgb, np.ones((scale, scale, 1), np.uint8))
+
+
 def probability_bars(probabilities: list[float], height: int = 220) -> go.Figure:
     """Ten bars, the predicted digit highlighted, probabilities as percentages."""
     p = np.asarray(probabilities, dtype=float)

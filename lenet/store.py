@@ -12,6 +12,7 @@ only the small JSON files and checks the archives, so it never imports TensorFlo
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -23,13 +24,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lenet.config import LeNetConfig
 from lenet.evaluate import Report
-from lenet.infer import Predictor, write_atomic
+from lenet.infer import FeatureReader, Predictor, write_atomic
 
 BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FILES = ("model.keras", "config.json", "history.json", "report.json", "card.json")
+
+
+def _filters_npy(model: Any) -> bytes:
+    buf = io.BytesIO()
+    kernel = model.get_layer("c1").get_weights()[0]  # (k, k, 1, filters)
+    np.save(buf, kernel[:, :, 0, :].astype(np.float32))
+    return buf.getvalue()
+
+
+def _float_tflite(model: Any) -> bytes:
+    from lenet import infer
+
+    return infer.tflite_bytes(model)
+
+
+# Files made from the Keras model when it is saved (and on first use for older entries).
+DERIVED = {"model.tflite": _float_tflite, "c1_filters.npy": _filters_npy}
 
 
 class StoreError(Exception):
@@ -207,21 +227,58 @@ class ModelStore:
         except Exception as exc:  # Keras raises many kinds for a bad archive
             raise StoreError(f"cannot load {path}: {exc}") from exc
 
-    def tflite_path(self, name: str) -> Path:
-        """The model's ``.tflite``; made (with TensorFlow) on first use for older entries.
+    def derived_path(self, name: str, filename: str) -> Path:
+        """A file made from the Keras model (see ``DERIVED``); made on first use if missing.
 
-        A bundled model without one gets it in ``home/tflite/`` since assets are read-only.
+        Older entries may lack one; a bundled model gets it in ``home/derived/<name>/``,
+        since assets are read-only.
         """
-        shipped = self.path(name) / "model.tflite"
+        if filename not in DERIVED:
+            raise ValueError(f"filename={filename!r} is invalid: expected one of {list(DERIVED)}")
+        shipped = self.path(name) / filename
         if shipped.is_file():
             return shipped
-        target = shipped if not self.is_bundled(name) else self.home / "tflite" / f"{name}.tflite"
+        target = shipped if not self.is_bundled(name) else self.home / "derived" / name / filename
         if not target.is_file():
-            from lenet.infer import tflite_bytes
-
             target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, tflite_bytes(self.load_model(name)))
+            write_atomic(target, DERIVED[filename](self.load_model(name)))
         return target
+
+    def tflite_path(self, name: str) -> Path:
+        """The model's float ``.tflite``."""
+        return self.derived_path(name, "model.tflite")
+
+    def c1_filters(self, name: str) -> np.ndarray:
+        """The learned first-layer filters: (k, k, filters) float32."""
+        return np.load(self.derived_path(name, "c1_filters.npy"))
+
+    def features(self, name: str) -> FeatureReader:
+        """A reader of the model's C1 and C3 feature maps (from its float ``.tflite``)."""
+        path = self.tflite_path(name)
+        try:
+            return FeatureReader(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot load {path}: {exc}") from exc
+
+    def export_dir(self, name: str) -> Path:
+        """Where exports of a model go: its folder, or ``home/exports/<name>`` if bundled."""
+        return self.path(name) if not self.is_bundled(name) else self.home / "exports" / name
+
+    def export_files(self, name: str) -> dict[str, Path]:
+        """Downloadable files of a model that exist: Keras, TFLite float and int8."""
+        folder = self.path(name)
+        found = {"model.keras": folder / "model.keras", "model.tflite": folder / "model.tflite"}
+        for where in (folder, self.export_dir(name)):
+            if (where / "model_int8.tflite").is_file():
+                found["model_int8.tflite"] = where / "model_int8.tflite"
+        return {k: v for k, v in found.items() if v.is_file()}
+
+    def export_report(self, name: str) -> dict[str, Any] | None:
+        """Sizes, accuracies and latencies written by ``export`` (or None)."""
+        for where in (self.path(name), self.export_dir(name)):
+            if (where / "export.json").is_file():
+                return _read_json(where / "export.json")
+        return None
 
     def predictor(self, name: str) -> Predictor:
         """A fast TFLite predictor for the model."""
@@ -274,13 +331,12 @@ class ModelStore:
         final = root / name
         if final.exists() and not overwrite:
             raise StoreError(f"a model named {name!r} already exists: choose another name")
-        from lenet.infer import tflite_bytes
-
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.tmp-"))
         try:
             model.save(tmp / "model.keras")
-            (tmp / "model.tflite").write_bytes(tflite_bytes(model))
+            for filename, make in DERIVED.items():
+                (tmp / filename).write_bytes(make(model))
             (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1, sort_keys=True))
             (tmp / "history.json").write_text(json.dumps(history, indent=1))
             (tmp / "report.json").write_text(report.to_json())

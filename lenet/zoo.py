@@ -12,6 +12,7 @@ import numpy as np
 
 from lenet.config import LeNetConfig
 from lenet.evaluate import build_report
+from lenet.export import export_model
 from lenet.model import predict_proba
 from lenet.store import ModelCard, ModelStore
 from lenet.train import Progress, train
@@ -97,7 +98,7 @@ def train_and_save(
     x_train, y_train, x_test, y_test = data
     result = train(config, (x_train, y_train), on_progress=on_progress)
     report = build_report(predict_proba(result.model, x_test), y_test, x_test)
-    return store.save(
+    card = store.save(
         name,
         result.model,
         config,
@@ -108,3 +109,6 @@ def train_and_save(
         bundled=bundled,
         overwrite=True,
     )
+    # The int8 model and the size/accuracy/latency table ship with every zoo entry.
+    export_model(store, name, x_train, x_test, y_test, int8=True, into=store.path(name))
+    return card

@@ -49,6 +49,17 @@ def difference(names: list[str]) -> None:
         ui.image_grid(shown, lambda e: f"{e.true}: A {e.predicted}, B {e.other_predicted}")
 
 
+def exports(names: list[str]) -> None:
+    rows = analysis.export_rows({n: ui.store().export_report(n) for n in names})
+    if rows:
+        st.subheader("Small-device export (TFLite)")
+        st.dataframe(rows, hide_index=True, use_container_width=True)
+        st.caption(
+            "Sizes on disk; accuracy on the 10,000 MNIST test images; latency for one "
+            "image, median on this CPU when exported (Keras: a compiled call)."
+        )
+
+
 def compare() -> None:
     st.title("Compare models")
     names = ui.usable_names()
@@ -80,6 +91,7 @@ def compare() -> None:
         )
         st.subheader("Where two models differ")
         difference(chosen)
+        exports(chosen)
     except (StoreError, OSError, ValueError) as exc:
         st.error(f"A model could not be read: {exc}")
 

@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 import ui
 from lenet import plots
 from lenet.infer import describe
+from lenet.inside import feature_maps, occlusion_saliency
 from lenet.preprocess import load_image, naive_resize, to_mnist
 from lenet.store import StoreError
 
@@ -54,6 +55,40 @@ def uploaded_image():  # type: ignore[no-untyped-def]
     except ValueError as exc:
         st.error(f"That file is not an image we can read: {exc}")
         return None
+
+
+def inside(chosen: list[str], image) -> None:  # type: ignore[no-untyped-def]
+    a, b = st.columns(2)
+    name = a.selectbox("Model", chosen, key="draw_inside_model")
+    try:
+        seen = feature_maps(ui.features(name), image)
+        filters = ui.c1_filters(name)
+    except StoreError as exc:
+        st.error(str(exc))
+        return
+    top = int(seen.probabilities.argmax())
+    digit = b.selectbox("Explain the digit", list(range(10)), index=top, key="draw_inside_digit")
+    saliency = occlusion_saliency(ui.predictor(name), image, digit)
+    left, mid, right = st.columns([1, 2, 2])
+    left.image(
+        plots.saliency_overlay(image, saliency, 5),
+        caption=(
+            f"Evidence for {digit} ({seen.probabilities[digit]:.0%}): hiding red parts lowers "
+            "its probability, hiding blue parts raises it"
+        ),
+    )
+    left.image(
+        plots.map_grid(filters, columns=min(3, filters.shape[-1]), scale=12),
+        caption=f"The {filters.shape[-1]} learned C1 filters",
+    )
+    mid.image(
+        plots.map_grid(seen.c1, columns=3, scale=4),
+        caption=f"C1: {seen.c1.shape[-1]} feature maps, {seen.c1.shape[0]}x{seen.c1.shape[1]}",
+    )
+    right.image(
+        plots.map_grid(seen.c3, columns=4, scale=8 if seen.c3.shape[0] <= 10 else 5),
+        caption=f"C3: {seen.c3.shape[-1]} feature maps, {seen.c3.shape[0]}x{seen.c3.shape[1]}",
+    )
 
 
 def draw() -> None:
@@ -111,6 +146,8 @@ def draw() -> None:
                         key=f"bars-{name}",
                         config={"displayModeBar": False},
                     )
+    with st.expander("Inside the network"):
+        inside(chosen, prep.image)
     with st.expander("How the drawing becomes MNIST"):
         st.markdown(
             "MNIST digits were size-normalised to fit a 20x20 box (keeping the aspect "

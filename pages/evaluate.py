@@ -79,6 +79,27 @@ def classification(name: str) -> None:
         )
 
 
+def downloads(name: str) -> None:
+    files = ui.store().export_files(name)
+    labels = {
+        "model.keras": "Keras",
+        "model.tflite": "TFLite float",
+        "model_int8.tflite": "TFLite int8",
+    }
+    cols = st.columns(4, vertical_alignment="center")
+    cols[0].markdown("**Download**")
+    for col, (filename, path) in zip(cols[1:], files.items(), strict=False):
+        col.download_button(
+            f"{labels[filename]} ({ui.short_bytes(path.stat().st_size)})",
+            path.read_bytes(),
+            file_name=f"{name}-{filename}",
+            key=f"evaluate_download_{filename}",
+            icon=":material/download:",
+        )
+    if "model_int8.tflite" not in files:
+        st.caption(f"No int8 model yet: `python -m lenet export --model {name} --int8`.")
+
+
 def evaluate() -> None:
     st.title("Evaluate a model")
     name = ui.model_picker("Model", key="evaluate_model", default="lenet5-best")
@@ -102,6 +123,7 @@ def evaluate() -> None:
             analysis.samples(ui.report(name)),
             lambda e: f"{'✓' if e.true == e.predicted else '✗'} {e.predicted} (true {e.true})",
         )
+    downloads(name)
     source = local_source()
     with st.expander("Re-evaluate on the MNIST test set"):
         if source is None:

@@ -108,6 +108,9 @@ def test_train_saves_a_model_with_flags(store, capsys):
         (["predict", "--model", "tiny", "/nonexistent.png"], "cannot read image"),
         (["predict", "--model", "nope", "x.png"], "no model named"),
         (["zoo", "--only", "not-a-model"], "unknown zoo model"),
+        (["export", "--model", "nope"], "no model named"),
+        (["export", "--model", "tiny", "--format", "onnx"], "invalid choice"),
+        (["export", "--model", "tiny", "--data", "/nonexistent.npz"], "MNIST_PATH"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],
@@ -139,3 +142,11 @@ def test_module_entry_point_has_no_traceback_on_bad_input(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "error: model name '../etc'" in proc.stderr
+
+
+def test_export_prints_sizes_and_accuracy(store, capsys):
+    code = main(["export", "--model", "tiny", "--int8", "--data", str(SMALL_MNIST)], store)
+    out = capsys.readouterr().out
+    assert code == 0 and "model_int8.tflite" in out
+    assert "  int8:" in out and "accuracy" in out
+    assert (store.path("tiny") / "model_int8.tflite").is_file()

@@ -18,6 +18,7 @@ def test_saved_entry_has_every_file_and_a_card(tiny_store, tiny_trained):
     result, report = tiny_trained
     folder = tiny_store.path("tiny")
     assert sorted(p.name for p in folder.iterdir()) == [
+        "c1_filters.npy",
         "card.json",
         "config.json",
         "history.json",
@@ -137,7 +138,7 @@ def test_bundled_models_are_read_only_and_not_shadowed(tiny_store, tiny_trained,
     with pytest.raises(StoreError, match="bundled"):
         store.delete("tiny")
     store.predictor("tiny")  # tflite made in the user's folder, not in assets
-    assert (tmp_path / "home" / "tflite" / "tiny.tflite").is_file()
+    assert (tmp_path / "home" / "derived" / "tiny" / "model.tflite").is_file()
     assert not (bundled / "tiny" / "model.tflite").exists()
 
 
@@ -167,3 +168,62 @@ def test_empty_or_missing_roots_list_nothing(tmp_path):
 def test_lenet_home_env(monkeypatch, tmp_path):
     monkeypatch.setenv("LENET_HOME", str(tmp_path))
     assert ModelStore().user_root == tmp_path / "models"
+
+
+def test_inside_files_match_the_model(tiny_store, tiny_trained, small_mnist):
+    from lenet.inside import feature_maps, occlusion_saliency
+
+    result, _ = tiny_trained
+    image = small_mnist[2][0].astype("float32") / 255.0
+    inside = feature_maps(tiny_store.features("tiny"), image)
+    assert inside.c1.shape == (24, 24, 6) and inside.c3.shape == (8, 8, 16)
+    import keras
+
+    probe = keras.Model(
+        result.model.input, [result.model.get_layer(n).output for n in ("c1", "c3")]
+    )
+    c1, c3 = (keras.ops.convert_to_numpy(t)[0] for t in probe(image[None, :, :, None]))
+    np.testing.assert_allclose(inside.c1, c1, atol=1e-5)
+    np.testing.assert_allclose(inside.c3, c3, atol=1e-5)
+    np.testing.assert_allclose(
+        inside.probabilities, predict_proba(result.model, image[None])[0], atol=1e-5
+    )
+    kernel = result.model.get_layer("c1").get_weights()[0][:, :, 0, :]
+    np.testing.assert_array_equal(tiny_store.c1_filters("tiny"), kernel)
+    digit = int(inside.probabilities.argmax())
+    saliency = occlusion_saliency(tiny_store.predictor("tiny"), image, digit)
+    assert saliency.shape == (28, 28)
+    ink, background = image > 0.5, image == 0
+    assert saliency[ink].mean() > saliency[background].mean()  # the ink carries the evidence
+    with pytest.raises(ValueError, match="digit=10"):
+        occlusion_saliency(tiny_store.predictor("tiny"), image, 10)
+
+
+def test_missing_features_are_made_on_first_use(tiny_store, tmp_path):
+    store = copy_store(tiny_store, tmp_path)
+    (store.path("tiny") / "c1_filters.npy").unlink()
+    assert store.c1_filters("tiny").shape == (5, 5, 6)
+    assert store.features("tiny").read(np.zeros((28, 28), "float32"))[0].shape == (24, 24, 6)
+
+
+def test_export_int8_is_small_and_agrees(tiny_store, tmp_path, small_mnist):
+    from lenet.export import export_model
+
+    store = copy_store(tiny_store, tmp_path)
+    x_train, _, x_test, y_test = small_mnist
+    report = export_model(store, "tiny", x_train, x_test, y_test, int8=True)
+    assert set(store.export_files("tiny")) == {"model.keras", "model.tflite", "model_int8.tflite"}
+    assert report["int8_kb"] <= 0.35 * report["float_kb"]  # bundled models: 0.30, see test_zoo
+    assert report["float_accuracy"] == pytest.approx(report["keras_accuracy"], abs=1e-9)
+    assert abs(report["int8_accuracy"] - report["float_accuracy"]) <= 0.02
+    int8 = store.export_files("tiny")["model_int8.tflite"]
+    from lenet.infer import Predictor
+
+    quantized = Predictor.from_file(int8)
+    assert quantized.quantized
+    agree = (
+        quantized.predict(x_test / 255.0).argmax(1)
+        == store.predictor("tiny").predict(x_test / 255.0).argmax(1)
+    ).mean()
+    assert agree > 0.95
+    assert store.export_report("tiny")["int8_kb"] == report["int8_kb"]
