@@ -11,7 +11,8 @@ bundled models) and measures:
 - next stroke: Clear, draw another digit in the same session, mouse-up to digit;
 - draw page ready (warm) and first prediction (warm): the same in a second page (a new
   session) on the same server;
-- server RSS: the server process and its children, after those four digits.
+- server RSS: the server process and its children, after those four digits, and whether
+  TensorFlow's library is loaded in the server by then (the Draw page should not need it).
 
 Targets: draw page ready within 2 s of the server accepting connections, first prediction
 within 1 s of the first stroke, server RSS under 300 MB while only drawing.
@@ -54,6 +55,7 @@ class Run:
     page_ready_warm: float
     prediction_warm: float
     rss_mb: float
+    tensorflow: bool
 
 
 def page_ready_seconds(page: Any, url: str) -> float:
@@ -123,6 +125,7 @@ def one_run(browser: Any, model: str) -> Run:
             clear(second, model)
             predict_seconds(second, model, 1)  # single strokes: a 4's first one is not a 4
             rss = bu.rss_mb(proc.pid)
+            tensorflow = bu.maps_library(proc.pid, "_pywrap_tensorflow")
         except Exception:
             print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
             raise
@@ -139,6 +142,7 @@ def one_run(browser: Any, model: str) -> Run:
         page_ready_warm,
         prediction_warm,
         rss,
+        tensorflow,
     )
 
 
@@ -180,12 +184,19 @@ def main() -> int:
                     f"next stroke {run.next_stroke:.2f} s, "
                     f"warm page ready {run.page_ready_warm:.2f} s, "
                     f"warm first prediction {run.prediction_warm:.2f} s, "
-                    f"RSS {run.rss_mb:.0f} MB"
+                    f"RSS {run.rss_mb:.0f} MB, "
+                    f"TensorFlow {'loaded' if run.tensorflow else 'not loaded'}"
                 )
         finally:
             browser.close()
 
-    median = {f.name: statistics.median(getattr(r, f.name) for r in runs) for f in fields(Run)}
+    median = {
+        f.name: statistics.median(getattr(r, f.name) for r in runs)
+        for f in fields(Run)
+        if f.type == "float"
+    }
+    loaded = sum(r.tensorflow for r in runs)
+    print(f"TensorFlow loaded in the server after drawing: {loaded} of {len(runs)} runs")
     print(f"server accepts connections {median['server_up']:.2f} s (median)")
     print(
         f"first prediction, server's share {median['prediction_cold_server']:.2f} s (cold median)"

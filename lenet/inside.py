@@ -28,7 +28,7 @@ def feature_maps(reader: FeatureReader, image: np.ndarray) -> Inside:
 
 
 def occlusion_saliency(
-    predictor: Predictor, image: np.ndarray, digit: int, patch: int = 6, stride: int = 2
+    predictor: Predictor, image: np.ndarray, digit: int, patch: int = 6, stride: int = 3
 ) -> np.ndarray:
     """How much the log-probability of ``digit`` drops when each part of the image is hidden.
 
@@ -54,7 +54,7 @@ def occlusion_saliency(
     image = np.asarray(image, np.float32)
     if image.shape != (28, 28):
         raise ValueError(f"image must be (28, 28), got {image.shape}")
-    starts = range(0, 28 - patch + 1, stride)
+    starts = sorted({*range(0, 28 - patch + 1, stride), 28 - patch})  # every pixel covered
     corners = [(r, c) for r in starts for c in starts]
     batch = np.repeat(image[None], len(corners) + 1, axis=0)  # the last copy stays whole
     for i, (r, c) in enumerate(corners):

@@ -56,15 +56,16 @@ def colorize(values: np.ndarray) -> np.ndarray:
 def map_grid(maps: np.ndarray, columns: int, scale: int = 4, gap: int = 2) -> np.ndarray:
     """(H, W, C) maps as one RGB mosaic, each map coloured on its own range."""
     h, w, n = maps.shape
+    v = np.asarray(maps, dtype=np.float32)
+    low, high = v.min(axis=(0, 1)), v.max(axis=(0, 1))  # (C,) per-map range
+    idx = ((v - low) / np.where(high > low, high - low, 1.0) * 255).astype(np.uint8)
+    tiles = COLORMAP[idx].repeat(scale, 0).repeat(scale, 1)  # (H*s, W*s, C, 3)
+    th, tw = h * scale + gap, w * scale + gap
     rows = -(-n // columns)
-    out = np.full(
-        (rows * (h * scale + gap) - gap, columns * (w * scale + gap) - gap, 3), 255, np.uint8
-    )
+    out = np.full((rows * th - gap, columns * tw - gap, 3), 255, np.uint8)
     for i in range(n):
         r, c = divmod(i, columns)
-        tile = np.kron(colorize(maps[..., i]), np.ones((scale, scale, 1), np.uint8))
-        y, x = r * (h * scale + gap), c * (w * scale + gap)
-        out[y : y + h * scale, x : x + w * scale] = tile
+        out[r * th : r * th + h * scale, c * tw : c * tw + w * scale] = tiles[:, :, i]
     return out
 
 

@@ -143,6 +143,14 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def maps_library(pid: int, needle: str) -> bool:
+    """Whether ``pid`` has a file whose path contains ``needle`` mapped (e.g. TensorFlow's .so)."""
+    try:
+        return needle in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
 # --- models and the page ---
 
 

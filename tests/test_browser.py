@@ -27,6 +27,7 @@ from browser_util import (
     start_server,
     stop_server,
     wait_for_port,
+    wait_until_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -136,6 +137,7 @@ def test_drawn_digits_are_recognised_and_clear_resets(page: Any, model: str) -> 
         expect(page.get_by_text(EMPTY_HINT)).to_have_count(0)
         expect(page.get_by_text("What the models see (28x28)")).to_be_visible()
         if digit == 7:
+            wait_until_idle(page)  # the whole page, not a half-finished run
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=ARTIFACTS / "draw.png", full_page=True)
 
