@@ -19,7 +19,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first
 from lenet import config as cfg  # noqa: E402
 from lenet.config import LeNetConfig  # noqa: E402
 from lenet.data import DatasetError, load_mnist  # noqa: E402
+from lenet.jobs import JobError  # noqa: E402
 from lenet.store import ModelStore, StoreError  # noqa: E402
+from lenet.sweep import SweepError  # noqa: E402
 
 CHOICES = {
     "activation": cfg.ACTIVATIONS,
@@ -98,6 +100,30 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["tflite"], default="tflite", help="(default: tflite)")
     export.add_argument("--int8", action="store_true", help="also a full-integer int8 model")
     export.add_argument("--data", type=Path, help=data_help)
+
+    sweep = sub.add_parser("sweep", help="hyperparameter search with Optuna (validation only)")
+    sweep.add_argument(
+        "--space",
+        required=True,
+        help="built-in space (activation-bn-dropout, blocks-filters-lr) or a .json/.yaml file",
+    )
+    sweep.add_argument("--trials", type=int, default=8, help="(default: 8)")
+    sweep.add_argument(
+        "--sampler", choices=["random", "tpe", "grid"], default="random", help="(default: random)"
+    )
+    sweep.add_argument("--storage", help="Optuna storage URL (default: LENET_HOME/sweeps.db)")
+    sweep.add_argument("--study", help="study name (default: the space's name)")
+    sweep.add_argument(
+        "--subset", type=int, default=3000, help="training images per trial (default: 3000)"
+    )
+    sweep.add_argument("--epochs", type=int, help="epochs per trial (default: the space's)")
+    sweep.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    sweep.add_argument("--data", type=Path, help=data_help)
+    sweep.add_argument(
+        "--retrain-best",
+        metavar="NAME",
+        help="afterwards, train the best trial on all training images as NAME",
+    )
 
     zoo = sub.add_parser("zoo", help="retrain the bundled models (writes assets/models)")
     zoo.add_argument("--data", type=Path, help=data_help)
@@ -278,6 +304,51 @@ def cmd_export(args: argparse.Namespace, store: ModelStore) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.sweep import SweepSettings, best_config, load_space, run_sweep, trials_table
+
+    if args.trials < 1:
+        raise UsageError(f"--trials {args.trials} is invalid: expected at least 1")
+    load_space(args.space)  # a bad space fails before the data is loaded
+    settings = SweepSettings(
+        space=args.space,
+        trials=args.trials,
+        sampler=args.sampler,
+        storage=args.storage,
+        study=args.study,
+        subset=args.subset,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    x_train, y_train, _, _ = load_mnist(args.data)
+
+    def on_trial(t: Any) -> None:
+        value = "-" if t.value is None else f"{t.value:.4f}"
+        print(
+            f"trial {t.number}: {t.state.name.lower()} val_accuracy {value} {t.params}", flush=True
+        )
+
+    study = run_sweep(settings, (x_train, y_train), on_trial=on_trial)
+    best = trials_table(study)[0]
+    print(f"best trial {best['trial']}: val_accuracy {best['val_accuracy']}")
+    if args.retrain_best:
+        config = best_config(study).replace(train_subset=None)
+        argv = [
+            "train",
+            "--name",
+            args.retrain_best,
+            *(["--data", str(args.data)] if args.data else []),
+        ]
+        for key, value in config.to_dict().items():
+            if value is None:
+                continue
+            flag = "--" + key.replace("_", "-")
+            values = value if isinstance(value, list) else [value]
+            argv += [flag, *(str(int(v)) if isinstance(v, bool) else str(v) for v in values)]
+        return main(argv, store)
+    return 0
+
+
 def cmd_zoo(args: argparse.Namespace, store: ModelStore) -> int:
     from lenet.zoo import ZOO, train_and_save
 
@@ -302,6 +373,7 @@ COMMANDS = {
     "list": cmd_list,
     "predict": cmd_predict,
     "export": cmd_export,
+    "sweep": cmd_sweep,
     "zoo": cmd_zoo,
 }
 
@@ -311,7 +383,7 @@ def main(argv: list[str] | None = None, store: ModelStore | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, store or ModelStore())
-    except (UsageError, ValueError, DatasetError, StoreError) as exc:
+    except (UsageError, ValueError, DatasetError, StoreError, SweepError, JobError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
