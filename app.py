@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="lenet-studio", page_icon=":material/draw:", layout="wide")
+st.set_page_config(page_title="lenet-studio", page_icon="✏️", layout="wide")
 
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -12,6 +12,7 @@ pages = [
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
 ]
 page = st.navigation(pages)
 ui.sidebar()

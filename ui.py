@@ -105,30 +105,51 @@ def sidebar() -> None:
 
 CARD_CSS = """
 <style>
-.lenet-card {border: 1px solid #e5e7eb; border-radius: 14px; padding: 10px 14px 4px 14px;
+.lenet-card {border: 1px solid #e5e7eb; border-radius: 14px; padding: 10px 14px 10px 14px;
              background: linear-gradient(180deg, #fafaff 0%, #ffffff 60%);}
 .lenet-card .name {font-weight: 600; color: #374151; font-size: 0.95rem;}
 .lenet-card .digit {font-size: 4.2rem; font-weight: 800; line-height: 1.0; color: #4f46e5;}
 .lenet-card .conf {color: #6b7280; font-size: 0.95rem; margin-left: 0.4rem;}
 .lenet-card .unsure {color: #b45309; font-size: 0.9rem; font-weight: 600;}
+.lenet-bars {display: flex; align-items: flex-end; gap: 4px; height: 96px; margin-top: 10px;}
+.lenet-bars .col {flex: 1; display: flex; flex-direction: column; align-items: center;
+                  justify-content: flex-end; height: 100%;}
+.lenet-bars .bar {width: 100%; background: #c7d2fe; border-radius: 3px 3px 0 0;
+                  min-height: 1px;}
+.lenet-bars .bar.top {background: #4f46e5;}
+.lenet-bars .pct {font-size: 0.62rem; color: #6b7280; height: 0.9rem;}
+.lenet-bars .lbl {font-size: 0.8rem; color: #374151; margin-top: 2px;}
 </style>
 """
 
 
-def prediction_card(name: str, pred: Prediction) -> None:
-    """A model's answer: the digit large, its confidence, the top two when unsure."""
-    unsure = (
-        (
-            f"<div class='unsure'>Unsure: {pred.digit} ({pred.confidence:.0%}) or "
-            f"{pred.runner_up} ({pred.runner_up_confidence:.0%})</div>"
+def _bars(probabilities: list[float], top: int) -> str:
+    """Ten probability bars in plain HTML (no chart library to load in the browser)."""
+    cols = []
+    for d, p in enumerate(probabilities):
+        pct = f"{p:.0%}" if p >= 0.01 else ""
+        cols.append(
+            f"<div class='col' title='{d}: {p:.2%}'><div class='pct'>{pct}</div>"
+            f"<div class='bar{' top' if d == top else ''}' style='height:{p * 70:.1f}px'>"
+            f"</div><div class='lbl'>{d}</div></div>"
         )
+    return f"<div class='lenet-bars'>{''.join(cols)}</div>"
+
+
+def prediction_card(name: str, pred: Prediction) -> None:
+    """A model's answer: the digit large, its confidence, the top two when unsure, and the
+    ten probabilities as bars."""
+    unsure = (
+        f"<div class='unsure'>Unsure: {pred.digit} ({pred.confidence:.0%}) or "
+        f"{pred.runner_up} ({pred.runner_up_confidence:.0%})</div>"
         if pred.unsure
         else ""
     )
     st.markdown(
         f"{CARD_CSS}<div class='lenet-card'><div class='name'>{name}</div>"
         f"<span class='digit' data-testid='prediction-{name}'>{pred.digit}</span>"
-        f"<span class='conf'>{pred.confidence:.1%} confident</span>{unsure}</div>",
+        f"<span class='conf'>{pred.confidence:.1%} confident</span>{unsure}"
+        f"{_bars(pred.probabilities, pred.digit)}</div>",
         unsafe_allow_html=True,
     )
 
@@ -221,3 +242,22 @@ def duration(seconds: float | None) -> str:
         return "?"
     seconds = max(0, round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def studies() -> list[str]:
+    """Names of the sweep studies in the default storage (LENET_HOME/sweeps.db)."""
+    from lenet.sweep import default_storage
+
+    if not (store().home / "sweeps.db").is_file():
+        return []
+    import optuna
+
+    return sorted(s.study_name for s in optuna.get_all_study_summaries(default_storage()))
+
+
+def study(name: str) -> Any:
+    import optuna
+
+    from lenet.sweep import default_storage
+
+    return optuna.load_study(study_name=name, storage=default_storage())

@@ -64,6 +64,8 @@ class Job:
     error: str = ""
     result: dict[str, Any] = field(default_factory=dict)  # accuracy, seconds, energy...
     progress: dict[str, Any] = field(default_factory=dict)  # filled from progress.json
+    kind: str = "train"  # or "sweep"
+    sweep: dict[str, Any] = field(default_factory=dict)  # SweepSettings fields, for sweeps
 
     @property
     def final(self) -> bool:
@@ -221,6 +223,47 @@ class JobManager:
                 name=name,
                 config=config.to_dict(),
                 created=_now(),
+            )
+            tmp = self.root / f".{job.id}.tmp"
+            tmp.mkdir()
+            _write_json(tmp / "job.json", {k: v for k, v in asdict(job).items() if k != "progress"})
+            os.replace(tmp, self._path(job.id))
+        self.pump()
+        return self._load(job.id)
+
+    def submit_sweep(self, settings: Any) -> Job:
+        """Queue a sweep (``lenet.sweep.SweepSettings``); it runs like a training job.
+
+        Raises:
+            JobError: if a limit is exceeded or the same study is already being swept.
+        """
+        from dataclasses import asdict as settings_dict
+
+        from lenet.sweep import load_space
+
+        load_space(settings.space)
+        study = settings.study or Path(settings.space).stem
+        epochs = settings.epochs or 1
+        if epochs > self.limits.max_epochs or settings.subset > self.limits.max_train_images:
+            raise JobError("the sweep's epochs or subset exceed this server's limits")
+        with self._lock:
+            jobs = self._load_all()
+            if sum(not j.final for j in jobs) >= self.limits.max_queued:
+                raise JobError(
+                    f"{self.limits.max_queued} jobs are already queued or running: "
+                    "wait for one to finish or cancel one"
+                )
+            if any(
+                j.kind == "sweep" and j.sweep.get("study") == study and not j.final for j in jobs
+            ):
+                raise JobError(f"study {study!r} is already being swept here")
+            job = Job(
+                id=f"{int(_now())}{secrets.token_hex(3)}",
+                name=f"sweep-{study}",
+                config=LeNetConfig().to_dict(),
+                created=_now(),
+                kind="sweep",
+                sweep={**settings_dict(settings), "study": study},
             )
             tmp = self.root / f".{job.id}.tmp"
             tmp.mkdir()

@@ -80,36 +80,6 @@ def saliency_overlay(image: np.ndarray, saliency: np.ndarray, scale: int = 8) ->
     return np.kron(rgb, np.ones((scale, scale, 1), np.uint8))
 
 
-def probability_bars(probabilities: list[float], height: int = 220) -> go.Figure:
-    """Ten bars, the predicted digit highlighted, probabilities as percentages."""
-    p = np.asarray(probabilities, dtype=float)
-    top = int(p.argmax())
-    colors = [ACCENT if d == top else MUTED for d in range(10)]
-    fig = go.Figure(
-        go.Bar(
-            x=[str(d) for d in range(10)],
-            y=p * 100,
-            marker_color=colors,
-            text=[f"{v:.0%}" if v >= 0.01 else "" for v in p],
-            textposition="outside",
-            hovertemplate="digit %{x}: %{y:.2f}%<extra></extra>",
-            cliponaxis=False,
-        )
-    )
-    fig.update_layout(
-        height=height,
-        margin=dict(l=8, r=8, t=16, b=8),
-        font=FONT,
-        showlegend=False,
-        yaxis=dict(range=[0, 112], visible=False),
-        xaxis=dict(type="category", title=None),
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-        bargap=0.25,
-    )
-    return fig
-
-
 def confusion_heatmap(confusion: np.ndarray, normalise: bool = False) -> go.Figure:
     """True digits down, predicted across; the diagonal greyed so the errors stand out.
 

@@ -313,7 +313,8 @@ def trials_table(study: Any) -> list[dict[str, Any]]:
                 **{k: v for k, v in t.params.items()},
             }
         )
-    return sorted(rows, key=lambda r: (r["val_accuracy"] is None, -(r["val_accuracy"] or 0)))
+    # Completed trials first, best first; a pruned trial's value is its last epoch's.
+    return sorted(rows, key=lambda r: (r["state"] != "complete", -(r["val_accuracy"] or 0)))
 
 
 def best_config(study: Any) -> LeNetConfig:

@@ -41,6 +41,51 @@ def _energy_tracker() -> Any:
         return None
 
 
+def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[str, Any]:
+    """Run a sweep job's trials, reporting trials done and the best so far."""
+    from lenet.data import load_mnist
+    from lenet.sweep import SweepSettings, run_sweep, trials_table
+
+    settings = SweepSettings(**job["sweep"])
+    cancel = threading.Event()
+    parent = os.getppid()
+    done: list[float | None] = []
+
+    def on_trial(trial: Any) -> None:
+        done.append(trial.value)
+        if (job_dir / "cancel").exists() or os.getppid() != parent:
+            cancel.set()
+        values = [v for v in done if v is not None]
+        _write(
+            job_dir / "progress.json",
+            {
+                "phase": "sweeping",
+                "trials_done": len(done),
+                "trials": settings.trials,
+                "best_val_accuracy": max(values) if values else None,
+            },
+        )
+
+    _write(job_dir / "progress.json", {"phase": "loading data"})
+    x_train, y_train, _, _ = load_mnist(data)
+    _write(
+        job_dir / "progress.json",
+        {"phase": "sweeping", "trials_done": 0, "trials": settings.trials},
+    )
+    start = time.perf_counter()
+    study = run_sweep(settings, (x_train, y_train), on_trial=on_trial, cancel=cancel)
+    best = trials_table(study)[0] if study.trials else {}
+    state = "cancelled" if (job_dir / "cancel").exists() else "done"
+    return {
+        "state": state,
+        "error": "cancelled; finished trials are kept in the study" if state == "cancelled" else "",
+        "study": settings.study,
+        "best_trial": best.get("trial"),
+        "best_val_accuracy": best.get("val_accuracy"),
+        "seconds": time.perf_counter() - start,
+    }
+
+
 def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
     """Train, evaluate and save one job; returns what goes into ``result.json``."""
     from lenet.config import LeNetConfig
@@ -51,6 +96,8 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
     from lenet.train import Progress, train
 
     job = json.loads((job_dir / "job.json").read_text())
+    if job.get("kind") == "sweep":
+        return run_sweep_job(job_dir, job, data)
     config = LeNetConfig.from_dict(job["config"])
     cancel = threading.Event()
     parent = os.getppid()

@@ -16,7 +16,7 @@ def table(names: list[str]) -> None:
     rows = analysis.compare_rows([store.card(n) for n in names], [store.config(n) for n in names])
     best = analysis.best_per_column(rows)
     styled = ui.highlight_best(rows, best)
-    st.dataframe(styled, hide_index=True, use_container_width=True)
+    st.dataframe(styled, hide_index=True, width="stretch")
     st.caption(
         "Only the configuration fields that differ are shown; the best value of each "
         "metric is highlighted."
@@ -53,7 +53,7 @@ def exports(names: list[str]) -> None:
     rows = analysis.export_rows({n: ui.store().export_report(n) for n in names})
     if rows:
         st.subheader("Small-device export (TFLite)")
-        st.dataframe(rows, hide_index=True, use_container_width=True)
+        st.dataframe(rows, hide_index=True, width="stretch")
         st.caption(
             "Sizes on disk; accuracy on the 10,000 MNIST test images; latency for one "
             "image, median on this CPU when exported (Keras: a compiled call)."

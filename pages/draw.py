@@ -104,7 +104,7 @@ def draw() -> None:
         max_selections=6,
         default=[n for n in DEFAULT_MODELS if n in names] or names[:1],
     )
-    left, right = st.columns([1, 2], gap="large")
+    left, right = st.columns([3, 4], gap="large")
     with left:
         source = st.radio(
             "Input",
@@ -141,11 +141,6 @@ def draw() -> None:
                         st.error(str(exc))
                         continue
                     ui.prediction_card(name, pred)
-                    st.plotly_chart(
-                        plots.probability_bars(pred.probabilities),
-                        key=f"bars-{name}",
-                        config={"displayModeBar": False},
-                    )
     with st.expander("Inside the network"):
         inside(chosen, prep.image)
     with st.expander("How the drawing becomes MNIST"):

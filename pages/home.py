@@ -40,7 +40,7 @@ def home() -> None:
     st.dataframe(
         rows,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "test accuracy": st.column_config.NumberColumn(format="%.2f %%"),
             "macro F1": st.column_config.NumberColumn(format="%.4f"),

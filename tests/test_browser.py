@@ -18,6 +18,7 @@ from browser_util import (
     CHROMIUM,
     DIGIT_STROKES,
     EMPTY_HINT,
+    HOST,
     REPO,
     draw_strokes,
     free_port,
@@ -146,14 +147,9 @@ def test_drawn_digits_are_recognised_and_clear_resets(page: Any, model: str) -> 
         expect(page.get_by_text(EMPTY_HINT)).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pages/draw.py's st.columns([1, 2]) gives the 280 px canvas a ~241 px column at "
-    "1280x800, so its right edge is cut off; drop this marker once the layout is fixed",
-)
 @pytest.mark.parametrize("page", [LAPTOP], indirect=True, ids=["1280x800"])
 def test_canvas_fits_its_column_on_a_laptop_screen(page: Any) -> None:
-    component = page.locator('[data-testid="stBidiComponentIsolated"]').bounding_box()
+    component = page.locator(HOST).bounding_box()
     canvas = page.locator(CANVAS).bounding_box()
     assert component is not None and canvas is not None
     assert component["width"] >= canvas["width"] - 1, (component, canvas)

@@ -34,6 +34,19 @@ def test_every_recipe_is_bundled_with_its_config(store):
         assert cards[name].accuracy >= REQUIRED[name]
 
 
+def test_every_bundled_model_ships_its_derived_files_and_export(store):
+    """Else the app would import TensorFlow to make them while a person draws."""
+    from lenet.store import DERIVED
+
+    for name in ZOO:
+        folder = store.path(name)
+        for filename in [*DERIVED, "model_int8.tflite", "export.json"]:
+            assert (folder / filename).is_file(), f"{name} lacks {filename}"
+        export = store.export_report(name)
+        assert export["int8_kb"] <= 0.30 * export["float_kb"]
+        assert export["float_accuracy"] - export["int8_accuracy"] <= 0.003
+
+
 def test_sizes_keep_the_repository_light():
     total = sum(p.stat().st_size for p in BUNDLED_ROOT.parent.rglob("*") if p.is_file())
     assert total < 16 * 2**20

@@ -1,0 +1,136 @@
+"""Sweep: the reference projects' hyperparameter searches, run locally and inspected here."""
+
+import streamlit as st
+
+import ui
+from lenet.jobs import JobError
+from lenet.sweep import SPACES, SweepError, SweepSettings, best_config, trials_table
+
+ui.require_router()
+
+
+def start() -> None:
+    s = st.session_state
+    settings = SweepSettings(
+        space=s["sweep_space"],
+        trials=int(s["sweep_trials"]),
+        sampler=s["sweep_sampler"],
+        study=s["sweep_study"] or None,
+        subset=int(s["sweep_subset"]),
+        epochs=int(s["sweep_epochs"]) or None,
+    )
+    try:
+        job = ui.job_manager().submit_sweep(settings)
+    except (JobError, SweepError, ValueError) as exc:
+        s["sweep_message"] = str(exc)
+    else:
+        s["sweep_message"] = ""
+        st.toast(f"{job.name}: {job.state}")
+
+
+def launch() -> None:
+    with st.form("sweep_form", border=True):
+        a, b, c = st.columns(3)
+        a.selectbox(
+            "Search space",
+            list(SPACES),
+            key="sweep_space",
+            help=(
+                "activation-bn-dropout: activation, batch norm per block, four dropout rates. "
+                "blocks-filters-lr: conv blocks, filters, padding, learning rate, epochs, batch "
+                "size. Your own space: `python -m lenet sweep --space FILE`."
+            ),
+        )
+        b.selectbox("Sampler", ["random", "tpe", "grid"], key="sweep_sampler")
+        c.number_input("Trials", 1, 200, 8, key="sweep_trials")
+        a.number_input("Training images per trial", 300, 60_000, 3000, step=500, key="sweep_subset")
+        b.number_input("Epochs per trial (0: the space's)", 0, 30, 2, key="sweep_epochs")
+        c.text_input("Study name (default: the space's)", key="sweep_study")
+        st.form_submit_button("Start sweep", type="primary", on_click=start)
+    if st.session_state.get("sweep_message"):
+        st.error(st.session_state["sweep_message"])
+    st.caption(
+        "Trials train on a stratified subset and are scored on a validation split of "
+        "the training images; the test set is never used. Pruned trials stopped early "
+        "because their validation accuracy fell below the median."
+    )
+
+
+def progress() -> None:
+    sweeps = [j for j in ui.job_manager().list() if j.kind == "sweep"][-3:]
+    for job in reversed(sweeps):
+        p = job.progress
+        if job.state == "running" and p.get("phase") == "sweeping":
+            best = p.get("best_val_accuracy")
+            st.progress(
+                p["trials_done"] / p["trials"],
+                text=(
+                    f"{job.name}: {p['trials_done']}/{p['trials']} trials"
+                    + (f" · best validation accuracy {best:.2%}" if best is not None else "")
+                ),
+            )
+        elif not job.final:
+            st.caption(f"{job.name}: {job.state} ({p.get('phase', 'starting')})")
+        elif job.state != "done":
+            st.warning(f"{job.name}: {job.state}: {job.error}")
+
+
+def results() -> None:
+    studies = ui.studies()
+    if not studies:
+        st.info("No sweeps yet: start one above.")
+        return
+    name = st.selectbox("Study", studies, key="sweep_view")
+    study = ui.study(name)
+    rows = trials_table(study)
+    done = [r for r in rows if r["state"] == "complete"]
+    st.markdown(
+        f"**{len(rows)} trials**, {len(done)} completed, "
+        f"{sum(r['state'] == 'pruned' for r in rows)} pruned"
+    )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={"val_accuracy": st.column_config.NumberColumn(format="%.4f")},
+    )
+    if len(done) < 2:
+        st.info("The plots need at least two completed trials.")
+        return
+    from optuna import visualization as vis
+
+    tabs = st.tabs(
+        ["Validation accuracy over trials", "Parallel coordinates", "Parameter importance"]
+    )
+    tabs[0].plotly_chart(vis.plot_optimization_history(study), key="sweep_history")
+    tabs[1].plotly_chart(vis.plot_parallel_coordinate(study), key="sweep_parallel")
+    try:
+        tabs[2].plotly_chart(vis.plot_param_importances(study), key="sweep_importance")
+    except (RuntimeError, ValueError) as exc:
+        tabs[2].info(f"Importance is not available yet: {exc}")
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    model = left.text_input(
+        "Retrain the best trial on all 60,000 training images as",
+        value=f"{name}-best",
+        key="sweep_model_name",
+    )
+    if right.button("Retrain best", key="sweep_retrain"):
+        try:
+            config = best_config(study).replace(train_subset=None)
+            job = ui.job_manager().submit(config, model)
+        except (JobError, SweepError, ValueError) as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Queued {job.name}: follow it on the Train page.")
+
+
+def sweep() -> None:
+    st.title("Hyperparameter sweeps")
+    launch()
+    active = any(not j.final and j.kind == "sweep" for j in ui.job_manager().list())
+    st.fragment(progress, run_every=1.0 if active else None)()
+    st.subheader("Results")
+    results()
+
+
+sweep()
