@@ -65,9 +65,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, lenet_home: Path, log: Path) -> subprocess.Popen[bytes]:
-    """Start ``streamlit run app.py`` on 127.0.0.1:``port``; its output goes to ``log``."""
+def start_server(
+    port: int, lenet_home: Path, log: Path, env_overrides: dict[str, str | None] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``streamlit run app.py`` on 127.0.0.1:``port``; its output goes to ``log``.
+
+    Args:
+        env_overrides: variables to set for the server, or to unset where the value is None
+            (e.g. ``{"MNIST_PATH": "...", "LENET_WORKERS": None}``).
+    """
     env = {**os.environ, "LENET_HOME": str(lenet_home), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    for key, value in (env_overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     cmd = [
         sys.executable,
         "-m",

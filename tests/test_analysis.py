@@ -1,0 +1,68 @@
+import numpy as np
+
+from lenet import analysis
+from lenet.evaluate import build_report
+
+
+def report(y, pred, images):
+    probs = np.full((len(y), 10), 0.01)
+    probs[np.arange(len(y)), pred] = 0.91
+    return build_report(probs, y, images)
+
+
+def test_disagreements_use_both_galleries_and_count_all():
+    y = np.array([1, 2, 3, 4, 5])
+    images = np.arange(5 * 784, dtype=np.uint8).reshape(5, 28, 28) % 255
+    a = report(y, np.array([1, 7, 3, 4, 6]), images)  # wrong on 1 and 4
+    b = report(y, np.array([1, 7, 8, 4, 5]), images)  # wrong on 1 and 2
+    shown, total = analysis.disagreements(a, b)
+    assert total == 2  # index 1: both say 7 (agree); 2 and 4 differ
+    assert [(e.index, e.predicted, e.other_predicted) for e in shown] == [(2, 3, 8), (4, 6, 5)]
+    np.testing.assert_array_equal(shown[0].image, images[2])
+
+
+def test_cell_from_selection_reads_plotly_points():
+    assert analysis.cell_from_selection({"selection": {"points": [{"x": "3", "y": "5"}]}}) == (5, 3)
+    assert analysis.cell_from_selection({"selection": {"points": []}}) is None
+    assert analysis.cell_from_selection(None) is None
+
+
+def test_best_per_column_and_export_rows():
+    rows = [
+        {
+            "test accuracy (%)": 99.1,
+            "macro F1": 0.99,
+            "parameters": 60_000,
+            "size (KB)": 300,
+            "train time (s)": 50,
+        },
+        {
+            "test accuracy (%)": 99.5,
+            "macro F1": 0.995,
+            "parameters": 90_000,
+            "size (KB)": 400,
+            "train time (s)": 600,
+        },
+    ]
+    best = analysis.best_per_column(rows)
+    assert best == {
+        "test accuracy (%)": 99.5,
+        "macro F1": 0.995,
+        "parameters": 60_000,
+        "size (KB)": 300,
+        "train time (s)": 50,
+    }
+    export = {
+        "keras_kb": 400.0,
+        "float_kb": 340.0,
+        "int8_kb": 96.0,
+        "keras_accuracy": 0.9953,
+        "float_accuracy": 0.9953,
+        "int8_accuracy": 0.9955,
+        "keras_ms": 0.8,
+        "float_ms": 0.035,
+        "int8_ms": 0.03,
+    }
+    out = analysis.export_rows({"a": export, "b": None, "c": {"float_kb": 1.0}})
+    assert [r["model"] for r in out] == ["a"]
+    assert out[0]["int8 KB"] == 96.0 and out[0]["int8 acc. (%)"] == 99.55
