@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--seed", type=int, default=0, help="(default: 0)")
     sweep.add_argument("--data", type=Path, help=data_help)
     sweep.add_argument(
+        "--here",
+        action="store_true",
+        help="run the trials in this process instead of queueing a job (adds a worker to a "
+        "shared study)",
+    )
+    sweep.add_argument(
         "--retrain-best",
         metavar="NAME",
         help="afterwards, train the best trial on all training images as NAME",
@@ -305,16 +311,25 @@ def cmd_export(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
-    from lenet.sweep import SweepSettings, best_config, load_space, run_sweep, trials_table
+    from lenet.sweep import (
+        SweepSettings,
+        best_config,
+        load_space,
+        make_sampler,
+        run_sweep,
+        trials_table,
+    )
 
     if args.trials < 1:
         raise UsageError(f"--trials {args.trials} is invalid: expected at least 1")
-    load_space(args.space)  # a bad space fails before the data is loaded
+    make_sampler(args.sampler, load_space(args.space), args.seed)  # fail before loading data
+    from lenet.sweep import default_storage
+
     settings = SweepSettings(
         space=args.space,
         trials=args.trials,
         sampler=args.sampler,
-        storage=args.storage,
+        storage=args.storage or default_storage(store.home),
         study=args.study,
         subset=args.subset,
         epochs=args.epochs,
@@ -328,7 +343,37 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
             f"trial {t.number}: {t.state.name.lower()} val_accuracy {value} {t.params}", flush=True
         )
 
-    study = run_sweep(settings, (x_train, y_train), on_trial=on_trial)
+    if args.here:
+        study = run_sweep(settings, (x_train, y_train), on_trial=on_trial)
+    else:  # through the job manager, like the app's sweeps
+        from lenet.jobs import JobManager, Limits
+        from lenet.sweep import open_study
+
+        manager = JobManager(
+            store.home,
+            data_path=str(args.data) if args.data else None,
+            limits=Limits(max_epochs=200, max_queued=100),
+        )
+        job = manager.submit_sweep(settings)
+        try:
+            while not job.final:
+                time.sleep(0.5)
+                job = manager.get(job.id)
+                p = job.progress
+                if p.get("phase") == "sweeping":
+                    sys.stderr.write(
+                        f"\rtrials {p['trials_done']}/{p['trials']}, best "
+                        f"validation accuracy {p.get('best_val_accuracy')}"
+                    )
+        except KeyboardInterrupt:
+            job = manager.wait(manager.cancel(job.id).id, timeout_s=120)
+        sys.stderr.write("\n")
+        if job.state != "done":
+            print(f"{job.state}: {job.error}", file=sys.stderr)
+            return 1
+        study = open_study(settings, load_space(settings.space))
+        for t in study.trials:
+            on_trial(t)
     best = trials_table(study)[0]
     print(f"best trial {best['trial']}: val_accuracy {best['val_accuracy']}")
     if args.retrain_best:

@@ -239,9 +239,9 @@ class JobManager:
         """
         from dataclasses import asdict as settings_dict
 
-        from lenet.sweep import load_space
+        from lenet.sweep import load_space, make_sampler
 
-        load_space(settings.space)
+        make_sampler(settings.sampler, load_space(settings.space), settings.seed)
         study = settings.study or Path(settings.space).stem
         epochs = settings.epochs or 1
         if epochs > self.limits.max_epochs or settings.subset > self.limits.max_train_images:

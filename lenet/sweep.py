@@ -173,8 +173,9 @@ def _suggest(trial: Any, name: str, spec: Any) -> Any:
     )
 
 
-def default_storage() -> str:
-    home = lenet_home()
+def default_storage(home: Path | None = None) -> str:
+    """A SQLite file in ``home`` (default ``LENET_HOME``)."""
+    home = home or lenet_home()
     home.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{home / 'sweeps.db'}"
 

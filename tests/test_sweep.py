@@ -73,6 +73,7 @@ def test_two_processes_share_one_study_without_duplicates(tmp_path):
         "-m",
         "lenet",
         "sweep",
+        "--here",
         "--space",
         path,
         "--trials",
@@ -161,3 +162,19 @@ def test_yaml_space_and_parameter_mapping(tmp_path):
     assert set(SPACES) == {"activation-bn-dropout", "blocks-filters-lr"}
     with pytest.raises(ValueError):  # three valid-padding blocks do not fit 28x28
         config_from_params(LeNetConfig(), {"conv_blocks": 3, "padding": "valid"})
+
+
+def test_cli_sweep_goes_through_the_job_manager(tmp_path, capsys):
+    from lenet.jobs import JobManager
+    from lenet.store import ModelStore
+
+    path = space_file(tmp_path, {"params": {"activation": ["relu", "tanh"]},
+                                 "base": {"epochs": 1}})
+    store = ModelStore(home=tmp_path / "home", bundled_root=None)
+    code = main(["sweep", "--space", path, "--trials", "2", "--subset", "300", "--study", "q",
+                 "--data", str(SMALL_MNIST)], store)
+    out = capsys.readouterr().out
+    assert code == 0 and out.count("trial ") >= 2 and "best trial" in out
+    jobs = JobManager(store.home).list()
+    assert [(j.kind, j.state) for j in jobs] == [("sweep", "done")]
+    assert (store.home / "sweeps.db").is_file()  # the worker used this LENET_HOME
