@@ -139,10 +139,13 @@ def confusion_heatmap(confusion: np.ndarray, normalise: bool = False) -> go.Figu
             y=grid_y.ravel(),
             mode="markers",
             customdata=cm.astype(int).ravel(),
-            marker=dict(symbol="square", size=34, color="rgba(0,0,0,0)"),
+            # An outline that only the selected cell shows.
+            marker=dict(
+                symbol="square-open", size=36, color="#4f46e5", opacity=0, line=dict(width=3)
+            ),
             hovertemplate=hover,
             showlegend=False,
-            selected=dict(marker=dict(color="rgba(79,70,229,0.25)")),
+            selected=dict(marker=dict(opacity=1)),
             unselected=dict(marker=dict(opacity=0)),
         )
     )

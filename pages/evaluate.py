@@ -37,11 +37,14 @@ def confusion(name: str) -> None:
             on_select="rerun",
             selection_mode="points",
             key=f"evaluate_cm_{name}",
+            config={"displayModeBar": False},
         )
         st.caption("Click a cell to see those test images.")
     with right:
         cell = analysis.cell_from_selection(event)
-        if cell is not None and cell != st.session_state.get("evaluate_cell"):
+        if cell is None:  # a click on the selected cell clears it: the next click is new
+            st.session_state.pop("evaluate_cell", None)
+        elif cell != st.session_state.get("evaluate_cell"):
             st.session_state["evaluate_cell"] = cell  # a new click picks both digits
             st.session_state["evaluate_true"], st.session_state["evaluate_pred"] = cell
         a, b = st.columns(2)

@@ -177,6 +177,9 @@ def launch(config: LeNetConfig) -> None:
 def job_panel() -> None:
     manager = ui.job_manager()
     jobs = list(reversed(manager.list()))[:8]
+    if st.session_state.get("train_polling") and all(j.final for j in jobs):
+        st.session_state["train_polling"] = False
+        st.rerun(scope="app")  # stop polling; "Start from" now lists the new model
     if not jobs:
         st.caption("No runs yet.")
     for job in jobs:
@@ -230,6 +233,7 @@ def train() -> None:
         launch(config)
     st.subheader("Runs")
     active = any(not j.final for j in ui.job_manager().list())
+    st.session_state["train_polling"] = active
     st.fragment(job_panel, run_every=1.0 if active else None)()
 
 

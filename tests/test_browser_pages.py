@@ -251,7 +251,7 @@ def test_training_run_from_the_browser_lands_on_the_draw_page(page: Any, server:
     ).to_be_visible()
     progress = page.get_by_text(re.compile(r"(starting|loading data|evaluating)…|epoch \d+/\d+"))
     expect(progress.first).to_be_visible(timeout=PROGRESS_TIMEOUT)
-    print(f"progress seen: {progress.first.inner_text()!r}")  # shown on a failure
+    print(f"progress seen: {progress.all_inner_texts()}")  # no wait; shown on a failure
 
     done = page.get_by_test_id("stAlert").filter(has_text=f"Saved as {name}:")
     expect(done).to_be_visible(timeout=TRAINED_TIMEOUT)

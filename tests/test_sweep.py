@@ -168,11 +168,24 @@ def test_cli_sweep_goes_through_the_job_manager(tmp_path, capsys):
     from lenet.jobs import JobManager
     from lenet.store import ModelStore
 
-    path = space_file(tmp_path, {"params": {"activation": ["relu", "tanh"]},
-                                 "base": {"epochs": 1}})
+    path = space_file(tmp_path, {"params": {"activation": ["relu", "tanh"]}, "base": {"epochs": 1}})
     store = ModelStore(home=tmp_path / "home", bundled_root=None)
-    code = main(["sweep", "--space", path, "--trials", "2", "--subset", "300", "--study", "q",
-                 "--data", str(SMALL_MNIST)], store)
+    code = main(
+        [
+            "sweep",
+            "--space",
+            path,
+            "--trials",
+            "2",
+            "--subset",
+            "300",
+            "--study",
+            "q",
+            "--data",
+            str(SMALL_MNIST),
+        ],
+        store,
+    )
     out = capsys.readouterr().out
     assert code == 0 and out.count("trial ") >= 2 and "best trial" in out
     jobs = JobManager(store.home).list()
