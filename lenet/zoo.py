@@ -23,14 +23,16 @@ ZOO: dict[str, tuple[LeNetConfig, str]] = {
             activation="scaled_tanh",
             pooling="average",
             input_size=32,
+            input_range="lecun",
             c3_connections="lecun",
             optimizer="sgd",
             learning_rate=0.05,
             lr_schedule="cosine",
             batch_size=32,
-            epochs=20,
+            epochs=50,
         ),
-        "LeCun et al. 1998: 32x32 input, scaled tanh, average pooling, sparse C3, SGD",
+        "LeCun et al. 1998: 32x32 input scaled to [-0.1, 1.175], scaled tanh, average "
+        "pooling, sparse C3, plain SGD",
     ),
     "lenet5-relu": (
         LeNetConfig(
