@@ -149,25 +149,23 @@ def cell_from_selection(selection: Any) -> tuple[int, int] | None:
 
 
 def compare_rows(cards: list[ModelCard], configs: list[LeNetConfig]) -> list[dict[str, Any]]:
-    """One row per model: the config fields that differ between them, then the metrics."""
+    """One row per model: the metrics, then the config fields that differ between them."""
     dicts = [c.to_dict() for c in configs]
     differing = [k for k in dicts[0] if len({repr(d[k]) for d in dicts}) > 1] if dicts else []
     rows = []
     for card, d in zip(cards, dicts, strict=True):
-        row: dict[str, Any] = {"model": card.name}
+        row: dict[str, Any] = {
+            "model": card.name,
+            "test accuracy (%)": round(card.accuracy * 100, 2),
+            "macro F1": round(card.macro_f1, 4),
+            "parameters": card.params,
+            "size (KB)": round(card.size_bytes / 1024),
+            "train time (s)": round(card.train_seconds),
+        }
         row.update(
             {
                 k: ", ".join(map(str, v)) if isinstance(v, list) else str(v)
                 for k, v in ((k, d[k]) for k in differing)
-            }
-        )
-        row.update(
-            {
-                "test accuracy (%)": round(card.accuracy * 100, 2),
-                "macro F1": round(card.macro_f1, 4),
-                "parameters": card.params,
-                "size (KB)": round(card.size_bytes / 1024),
-                "train time (s)": round(card.train_seconds),
             }
         )
         rows.append(row)
