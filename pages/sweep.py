@@ -109,19 +109,28 @@ def results() -> None:
     except (RuntimeError, ValueError) as exc:
         tabs[2].info(f"Importance is not available yet: {exc}")
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    model = left.text_input(
+    left.text_input(
         "Retrain the best trial on all 60,000 training images as",
         value=f"{name}-best",
         key="sweep_model_name",
     )
-    if right.button("Retrain best", key="sweep_retrain"):
-        try:
-            config = best_config(study).replace(train_subset=None)
-            job = ui.job_manager().submit(config, model)
-        except (JobError, SweepError, ValueError) as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"Queued {job.name}: follow it on the Train page.")
+    right.button("Retrain best", key="sweep_retrain", on_click=retrain, args=(name,))
+    if st.session_state.get("sweep_retrain_message"):
+        kind, text = st.session_state["sweep_retrain_message"]
+        (st.error if kind == "error" else st.success)(text)
+
+
+def retrain(name: str) -> None:
+    try:
+        config = best_config(ui.study(name)).replace(train_subset=None)
+        job = ui.job_manager().submit(config, st.session_state["sweep_model_name"])
+    except (JobError, SweepError, ValueError) as exc:
+        st.session_state["sweep_retrain_message"] = ("error", str(exc))
+    else:
+        st.session_state["sweep_retrain_message"] = (
+            "success",
+            f"Queued {job.name}: follow it on the Train page.",
+        )
 
 
 def sweep() -> None:

@@ -34,7 +34,7 @@ def test_no_study_yet(sweep_page):
 
 def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small_mnist):
     settings = SweepSettings(
-        space="blocks-filters-lr", trials=3, subset=300, epochs=1, study="mine", seed=2
+        space="blocks-filters-lr", trials=4, subset=300, epochs=1, study="mine", seed=2
     )
     study = run_sweep(settings, small_mnist[:2])
     at = sweep_page()
@@ -42,9 +42,16 @@ def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small
     table = at.dataframe[0].value
     assert list(table["trial"]) == [r["trial"] for r in trials_table(study)]
     complete = sum(t.state.name == "COMPLETE" for t in study.trials)
-    assert f"**3 trials**, {complete} completed" in " ".join(m.value for m in at.markdown)
+    assert f"**4 trials**, {complete} completed" in " ".join(m.value for m in at.markdown)
     if complete >= 2:
         assert len(at.get("plotly_chart")) == 3
+        at.text_input(key="sweep_model_name").set_value("mine-best").run()
+        at.button(key="sweep_retrain").click().run()
+        assert not at.exception and "Queued mine-best" in at.success[0].value
+        job = JobManager(app_home.home).list()[0]
+        best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
+        assert job.name == "mine-best" and job.lenet_config.train_subset is None
+        assert job.lenet_config.learning_rate == best.params["learning_rate"]
 
 
 def test_start_sweep_queues_a_sweep_job(sweep_page, app_home):
