@@ -11,6 +11,7 @@ pages = [
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/drawings.py", title="My drawings", icon=":material/gesture:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
 ]

@@ -13,6 +13,7 @@ from lenet import plots
 from lenet import store as store_module
 from lenet.analysis import Example
 from lenet.evaluate import Report
+from lenet.feedback import FeedbackStore
 from lenet.infer import FeatureReader, Prediction, Predictor
 from lenet.jobs import JobManager
 from lenet.store import ModelCard, ModelStore, StoreError
@@ -261,3 +262,23 @@ def study(name: str) -> Any:
     from lenet.sweep import default_storage
 
     return optuna.load_study(study_name=name, storage=default_storage())
+
+
+def feedback_store() -> FeedbackStore:
+    """The person's saved drawings (LENET_HOME/drawings.sqlite3)."""
+    return _feedback_store(str(store().home / "drawings.sqlite3"))
+
+
+@st.cache_resource(show_spinner=False)
+def _feedback_store(path: str) -> FeedbackStore:
+    return FeedbackStore(path)
+
+
+def drawings_npz() -> bytes:
+    """All saved drawings as a Keras-layout ``.npz`` file's bytes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "drawings.npz"
+        feedback_store().export_npz(path)
+        return path.read_bytes()

@@ -197,3 +197,10 @@ def export_rows(reports: dict[str, dict[str, Any] | None]) -> list[dict[str, Any
             row[f"{label} ms"] = r[f"{kind}_ms"]
         rows.append(row)
     return rows
+
+
+def confusion(true: list[int], predicted: np.ndarray) -> np.ndarray:
+    """A 10x10 confusion matrix [true][predicted] of integer labels."""
+    out = np.zeros((10, 10), np.int64)
+    np.add.at(out, (np.asarray(true, int), np.asarray(predicted, int)), 1)
+    return out

@@ -64,8 +64,9 @@ class Job:
     error: str = ""
     result: dict[str, Any] = field(default_factory=dict)  # accuracy, seconds, energy...
     progress: dict[str, Any] = field(default_factory=dict)  # filled from progress.json
-    kind: str = "train"  # or "sweep"
+    kind: str = "train"  # or "sweep", "finetune"
     sweep: dict[str, Any] = field(default_factory=dict)  # SweepSettings fields, for sweeps
+    finetune: dict[str, Any] = field(default_factory=dict)  # base model, held-out share
 
     @property
     def final(self) -> bool:
@@ -185,7 +186,35 @@ class JobManager:
         job.result = result or job.result
         self._save(job)
 
-    def submit(self, config: LeNetConfig, name: str) -> Job:
+    def submit_finetune(
+        self, base: str, config: LeNetConfig, name: str, holdout: float = 0.3
+    ) -> Job:
+        """Queue fine-tuning of stored model ``base`` on MNIST plus the person's drawings.
+
+        ``config`` gives the epochs, learning rate and MNIST subset of the fine-tuning run;
+        ``holdout`` of the drawings are kept out to measure before and after.
+
+        Raises:
+            JobError: if ``base`` is unknown, or as ``submit``.
+        """
+        try:
+            ModelStore(home=self.home).card(base)
+        except StoreError as exc:
+            raise JobError(f"cannot fine-tune {base!r}: {exc}") from exc
+        if not 0.1 <= holdout <= 0.9:
+            raise JobError(f"holdout={holdout} is invalid: expected 0.1 to 0.9")
+        return self.submit(
+            config, name, kind="finetune", finetune={"base": base, "holdout": holdout}
+        )
+
+    def submit(
+        self,
+        config: LeNetConfig,
+        name: str,
+        *,
+        kind: str = "train",
+        finetune: dict[str, Any] | None = None,
+    ) -> Job:
         """Queue a training run whose model will be saved as ``name``.
 
         Raises:
@@ -223,6 +252,8 @@ class JobManager:
                 name=name,
                 config=config.to_dict(),
                 created=_now(),
+                kind=kind,
+                finetune=finetune or {},
             )
             tmp = self.root / f".{job.id}.tmp"
             tmp.mkdir()

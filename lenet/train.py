@@ -84,6 +84,7 @@ def train(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     max_batches: int | None = None,
+    initial_model: keras.Model | None = None,
 ) -> TrainResult:
     """Train a fresh model for ``config`` on the training images ``data``.
 
@@ -93,6 +94,8 @@ def train(
         on_progress: called after every batch and at the end of every epoch.
         cancel: checked between batches; once set, the run stops within one batch.
         max_batches: stop after this many batches in all (``--dry-run`` uses 1).
+        initial_model: continue training this model (fine-tuning) instead of a fresh one
+            built from ``config``; it is trained in place.
 
     Returns:
         A ``TrainResult``; its ``status`` is ``cancelled`` when ``cancel`` stopped it and
@@ -109,7 +112,7 @@ def train(
         )
     x_tr, y_tr, x_val, y_val = split_training_data(config, x, y)
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    model = initial_model if initial_model is not None else build_model(config)
     batches = -(-len(x_tr) // config.batch_size)
     optimizer = make_optimizer(config, batches * config.epochs)
     images = tf.constant(x_tr)  # (N, 28, 28) uint8, stays in the graph

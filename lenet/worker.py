@@ -99,6 +99,18 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
     if job.get("kind") == "sweep":
         return run_sweep_job(job_dir, job, data)
     config = LeNetConfig.from_dict(job["config"])
+    store = ModelStore(home=home)
+    initial, finetune = None, job.get("finetune") or {}
+    if job.get("kind") == "finetune":
+        from lenet.feedback import FeedbackStore
+        from lenet.finetune import split_drawings
+
+        initial = store.load_model(finetune["base"])
+        x_draw, y_draw = FeedbackStore(home / "drawings.sqlite3").arrays()
+        (x_fit, y_fit), (x_held, y_held) = split_drawings(
+            x_draw, y_draw, finetune["holdout"], config.seed
+        )
+        before = float((predict_proba(initial, x_held).argmax(1) == y_held).mean())
     cancel = threading.Event()
     parent = os.getppid()
     last = [0.0]
@@ -130,10 +142,16 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
 
     _write(job_dir / "progress.json", {"phase": "loading data"})
     x_train, y_train, x_test, y_test = load_mnist(data)
+    if initial is not None:
+        from lenet.finetune import mix
+
+        x_train, y_train = mix(x_train, y_train, x_fit, y_fit)
     tracker = _energy_tracker()
     if tracker is not None:
         tracker.start()
-    result = train(config, (x_train, y_train), on_progress=on_progress, cancel=cancel)
+    result = train(
+        config, (x_train, y_train), on_progress=on_progress, cancel=cancel, initial_model=initial
+    )
     energy_kwh = co2_kg = None
     if tracker is not None:
         co2_kg = tracker.stop()
@@ -151,14 +169,21 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
         return {"state": "cancelled", "error": f"{why}; nothing was saved", **base}
     _write(job_dir / "progress.json", {"phase": "evaluating", "history": result.history})
     report = build_report(predict_proba(result.model, x_test), y_test, x_test)
-    card = ModelStore(home=home).save(
-        job["name"],
-        result.model,
-        config,
-        result.history,
-        report,
-        result.seconds,
-        "trained in the studio",
+    description = "trained in the studio"
+    if initial is not None:
+        after = float((predict_proba(result.model, x_held).argmax(1) == y_held).mean())
+        base["drawings"] = {
+            "before": before,
+            "after": after,
+            "held_out": len(y_held),
+            "used": len(y_fit),
+        }
+        description = (
+            f"fine-tuned from {finetune['base']} on {len(y_fit)} of your drawings: "
+            f"{before:.0%} -> {after:.0%} on {len(y_held)} held out"
+        )
+    card = store.save(
+        job["name"], result.model, config, result.history, report, result.seconds, description
     )
     return {"state": "done", "accuracy": card.accuracy, "model": card.name, **base}
 

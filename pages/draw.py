@@ -5,6 +5,7 @@ from streamlit_drawable_canvas import st_canvas
 
 import ui
 from lenet import plots
+from lenet.feedback import FeedbackError
 from lenet.infer import describe
 from lenet.inside import feature_maps, occlusion_saliency
 from lenet.preprocess import load_image, naive_resize, to_mnist
@@ -91,8 +92,51 @@ def inside(chosen: list[str], image) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+def save_feedback(digit: int, predictions: dict[str, int], image28, raw) -> None:  # type: ignore[no-untyped-def]
+    try:
+        ui.feedback_store().add(digit, image28, predictions, raw=raw)
+    except (FeedbackError, ValueError) as exc:
+        st.session_state["draw_feedback"] = ("error", f"Could not save the drawing: {exc}")
+    else:
+        st.session_state["draw_feedback"] = ("success", f"Saved as a {digit} in My drawings.")
+        clear_canvas()  # ready for the next one
+
+
+def on_wrong(predictions: dict[str, int], image28, raw) -> None:  # type: ignore[no-untyped-def]
+    digit = st.session_state.get("draw_wrong")
+    if digit is not None:
+        save_feedback(int(digit), predictions, image28, raw)
+    st.session_state["draw_wrong"] = None
+
+
+def feedback(predictions: dict[str, int], image28, raw) -> None:  # type: ignore[no-untyped-def]
+    first_model, first = next(iter(predictions.items()))
+    st.markdown(
+        f"**Was {first_model} right?** Your answer saves the drawing to My drawings, "
+        "on this machine only."
+    )
+    a, b = st.columns([1, 3], vertical_alignment="bottom")
+    a.button(
+        f"Right, it is a {first}",
+        key="draw_right",
+        on_click=save_feedback,
+        args=(first, predictions, image28, raw),
+        icon=":material/check:",
+    )
+    b.pills(
+        "Wrong, it was",
+        list(range(10)),
+        key="draw_wrong",
+        on_change=on_wrong,
+        args=(predictions, image28, raw),
+    )
+
+
 def draw() -> None:
     st.title("Draw a digit")
+    if st.session_state.get("draw_feedback"):
+        kind, text = st.session_state.pop("draw_feedback")
+        (st.success if kind == "success" else st.error)(text)
     names = ui.usable_names()
     if not names:
         st.info("No usable models. Train one with `python -m lenet train`.")
@@ -131,6 +175,7 @@ def draw() -> None:
     if not chosen:
         right.info("Pick at least one model above.")
         return
+    predictions: dict[str, int] = {}
     with right:
         for row in range(0, len(chosen), 3):
             for col, name in zip(st.columns(3), chosen[row : row + 3], strict=False):
@@ -140,7 +185,10 @@ def draw() -> None:
                     except StoreError as exc:
                         st.error(str(exc))
                         continue
+                    predictions[name] = pred.digit
                     ui.prediction_card(name, pred)
+        if predictions:
+            feedback(predictions, prep.image, image)
     with st.expander("Inside the network"):
         inside(chosen, prep.image)
     with st.expander("How the drawing becomes MNIST"):

@@ -7,7 +7,9 @@ from lenet import config as cfg
 from lenet import plots
 from lenet.config import SMALL_RUN, LeNetConfig
 from lenet.data import local_source
+from lenet.feedback import FeedbackError
 from lenet.jobs import JobError, estimate_seconds
+from lenet.store import StoreError
 
 ui.require_router()
 
@@ -213,6 +215,12 @@ def job_panel() -> None:
                     if r.get("energy_kwh") is not None
                     else f"energy: unavailable ({r.get('energy_note') or 'no estimate'})"
                 )
+                if r.get("drawings"):
+                    d = r["drawings"]
+                    st.info(
+                        f"On your {d['held_out']} held-out drawings: {d['before']:.0%} "
+                        f"before fine-tuning, {d['after']:.0%} after."
+                    )
                 st.success(
                     f"Saved as **{r['model']}**: test accuracy {r['accuracy']:.2%}, "
                     f"trained in {ui.duration(r['seconds'])} · {energy}. It is on the "
@@ -224,6 +232,58 @@ def job_panel() -> None:
                 st.warning(job.error)
 
 
+def submit_finetune() -> None:
+    s = st.session_state
+    try:
+        base = s["ft_base"]
+        config = (
+            ui.store()
+            .config(base)
+            .replace(
+                optimizer="adam",
+                learning_rate=float(s["ft_lr"]),
+                lr_schedule="constant",
+                epochs=int(s["ft_epochs"]),
+                train_subset=int(s["ft_images"]),
+            )
+        )
+        job = ui.job_manager().submit_finetune(
+            base, config, s["ft_name"], holdout=float(s["ft_holdout"])
+        )
+    except (JobError, StoreError, ValueError) as exc:
+        s["train_message"] = str(exc)
+    else:
+        s["train_message"] = ""
+        st.toast(f"{job.name}: {job.state}")
+
+
+def finetune_section() -> None:
+    with st.expander("Fine-tune a model on your drawings"):
+        try:
+            count = ui.feedback_store().count()
+        except FeedbackError as exc:
+            st.error(str(exc))
+            return
+        if count < 4:
+            st.info(
+                f"You have {count} saved drawings. Label at least 4 on the Draw page "
+                "(a few per digit is better) to fine-tune a model on your handwriting."
+            )
+            return
+        a, b, c = st.columns(3)
+        base = a.selectbox("Model", ui.usable_names(), key="ft_base")
+        b.slider("Epochs", 1, 10, 3, key="ft_epochs")
+        c.number_input("Learning rate (Adam)", 1e-5, 1e-2, 3e-4, format="%.5f", key="ft_lr")
+        a.number_input("MNIST images mixed in", 1000, 60_000, 10_000, step=1000, key="ft_images")
+        b.slider("Share of drawings held out to measure", 0.1, 0.9, 0.3, key="ft_holdout")
+        c.text_input("New model name", value=f"{base}-mine", key="ft_name")
+        st.caption(
+            f"{count} drawings: the held-out share measures the model before and after; "
+            "the rest are mixed into MNIST at about a fifth of the images."
+        )
+        st.button("Fine-tune", key="ft_start", on_click=submit_finetune)
+
+
 def train() -> None:
     st.title("Train a model")
     if "train_activation" not in st.session_state:
@@ -231,6 +291,7 @@ def train() -> None:
     config = form()
     if config is not None:
         launch(config)
+    finetune_section()
     st.subheader("Runs")
     active = any(not j.final for j in ui.job_manager().list())
     st.session_state["train_polling"] = active

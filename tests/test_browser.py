@@ -153,3 +153,22 @@ def test_canvas_fits_its_column_on_a_laptop_screen(page: Any) -> None:
     canvas = page.locator(CANVAS).bounding_box()
     assert component is not None and canvas is not None
     assert component["width"] >= canvas["width"] - 1, (component, canvas)
+
+
+def test_marking_a_prediction_wrong_lands_in_my_drawings(page: Any, model: str, base_url: str):
+    ensure_selected(page, model)
+    draw_strokes(page, DIGIT_STROKES[7])
+    expect(prediction(page, model)).to_have_text("7")
+    # The person says it was a 1 (a 7 drawn without a cross bar can be either).
+    page.locator(".st-key-draw_wrong").get_by_text("1", exact=True).click()
+    expect(page.get_by_text("Saved as a 1 in My drawings.")).to_be_visible()
+    expect(page.get_by_text(EMPTY_HINT)).to_be_visible()  # the canvas is clear for the next
+    page.goto(f"{base_url}/drawings")
+    expect(page.get_by_role("heading", name="My drawings")).to_be_visible()
+    expect(page.get_by_text("1 drawing:")).to_be_visible()
+    page.locator(".st-key-drawings_model").click()
+    page.get_by_role("option", name=model, exact=True).click()
+    expect(page.get_by_text(f"you drew 1, {model} says 7")).to_be_visible()
+    wait_until_idle(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "drawings.png", full_page=True)

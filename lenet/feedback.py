@@ -1,0 +1,486 @@
+"""Your drawings: digits drawn on the Draw page, kept with their true label as a personal test set.
+
+Each drawing is one row of a local SQLite database, by default ``LENET_HOME/drawings.sqlite3``::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)        -- ('schema_version', '2')
+    drawings(id INTEGER PRIMARY KEY, created TEXT, digit INTEGER CHECK(digit BETWEEN 0 AND 9),
+             image BLOB, predictions TEXT, raw_png BLOB NULL)
+
+``image`` holds the 784 raw bytes of the preprocessed (28, 28) uint8 image, ``predictions`` a JSON
+object {model name: predicted digit}, ``raw_png`` the canvas as a small grey PNG. Schema version 1
+is the same without ``raw_png``; it is upgraded in place when opened. Every write is one
+transaction, so a crash never leaves a half-written row or a half-done import. The drawings
+export to, and import from, an ``.npz`` in the layout of ``keras.datasets.mnist``.
+
+Only the standard library, NumPy and Pillow: never TensorFlow or Streamlit.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from lenet.store import lenet_home
+
+SCHEMA_VERSION = 2
+FILENAME = "drawings.sqlite3"
+IMAGE_SHAPE = (28, 28)
+IMAGE_BYTES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+RAW_MAX_SIDE = 140  # the stored canvas is at most 140x140: enough to see, ~2-5 KB as a PNG
+FLOAT_SLACK = 1e-5
+NPZ_SPLITS = (("x_train", "y_train"), ("x_test", "y_test"))
+
+_CREATE_META = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_CREATE_DRAWINGS = """
+CREATE TABLE drawings (
+    id INTEGER PRIMARY KEY,
+    created TEXT NOT NULL,
+    digit INTEGER NOT NULL CHECK (digit BETWEEN 0 AND 9),
+    image BLOB NOT NULL,
+    predictions TEXT NOT NULL DEFAULT '{}',
+    raw_png BLOB
+)"""
+_COLUMNS = ("id", "created", "digit", "image", "predictions", "raw_png")
+
+
+class FeedbackError(Exception):
+    """A drawings database or import file that cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing ndarray fields elementwise is ambiguous
+class Drawing:
+    """One saved drawing."""
+
+    id: int
+    created: str  # ISO-8601 UTC, seconds
+    digit: int  # the true digit the person gave, 0-9
+    image: np.ndarray  # (28, 28) uint8, read-only: the preprocessed MNIST-like form
+    predictions: dict[str, int]  # model name -> predicted digit at the time
+    raw_png: bytes | None  # the raw canvas, grey, at most 140x140, PNG
+
+
+# --- validation and encoding ---
+def _check_digit(digit: object, name: str = "digit") -> int:
+    if isinstance(digit, bool) or not isinstance(digit, int | np.integer) or not 0 <= digit <= 9:
+        raise ValueError(f"{name}={digit!r} is invalid: expected an integer 0-9")
+    return int(digit)
+
+
+def _image_bytes(image: np.ndarray) -> bytes:
+    """(28, 28) float in [0, 1] or integers in 0..255 -> 784 raw uint8 bytes."""
+    image = np.asarray(image)
+    if image.shape != IMAGE_SHAPE:
+        raise ValueError(f"image has shape {image.shape}, expected {IMAGE_SHAPE}")
+    if image.dtype == np.uint8:
+        return np.ascontiguousarray(image).tobytes()
+    if np.issubdtype(image.dtype, np.floating):
+        if not np.all(np.isfinite(image)):
+            raise ValueError("image has NaN or infinite values, expected floats in [0, 1]")
+        # A little slack: float32 arithmetic (e.g. ``x * (1 / x.max())``) can land just past 1.
+        if image.min() < -FLOAT_SLACK or image.max() > 1 + FLOAT_SLACK:
+            raise ValueError(
+                f"image has values in [{image.min()}, {image.max()}], expected floats in [0, 1]"
+            )
+        return np.rint(np.clip(image, 0, 1) * 255).astype(np.uint8).tobytes()
+    if np.issubdtype(image.dtype, np.integer):
+        if image.min() < 0 or image.max() > 255:
+            raise ValueError(
+                f"image has values in [{image.min()}, {image.max()}], expected integers 0..255"
+            )
+        return image.astype(np.uint8).tobytes()
+    raise ValueError(f"image has dtype {image.dtype}, expected uint8 or float in [0, 1]")
+
+
+def _check_predictions(predictions: object) -> dict[str, int]:
+    if not isinstance(predictions, dict):
+        raise ValueError(f"predictions={predictions!r} is invalid: expected a dict name -> digit")
+    checked = {}
+    for name, digit in predictions.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"predictions has model name {name!r}, expected a non-empty string")
+        checked[name] = _check_digit(digit, f"predictions[{name!r}]")
+    return checked
+
+
+def _grey(raw: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 holding the ink: alpha where it varies, else luminance (as ``preprocess``)."""
+    if raw.ndim == 2:
+        return raw
+    if raw.shape[2] == 1:
+        return raw[..., 0]
+    if raw.shape[2] == 4 and raw[..., 3].min() != raw[..., 3].max():
+        return raw[..., 3]
+    return np.asarray(Image.fromarray(np.ascontiguousarray(raw[..., :3])).convert("L"))
+
+
+def _raw_png(raw: np.ndarray) -> bytes:
+    """A canvas array (H, W[, C]) uint8 -> a grey PNG at most ``RAW_MAX_SIDE`` on a side."""
+    raw = np.asarray(raw)
+    if raw.dtype != np.uint8:
+        raise ValueError(f"raw has dtype {raw.dtype}, expected uint8")
+    shaped = raw.ndim == 2 or (raw.ndim == 3 and raw.shape[2] in (1, 3, 4))
+    if not shaped or raw.shape[0] == 0 or raw.shape[1] == 0:
+        raise ValueError(f"raw has shape {raw.shape}, expected (H, W) or (H, W, 1|3|4), H, W > 0")
+    picture = Image.fromarray(np.ascontiguousarray(_grey(raw)))
+    picture.thumbnail((RAW_MAX_SIDE, RAW_MAX_SIDE), Image.Resampling.LANCZOS)  # only shrinks
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# --- the npz interchange format ---
+def _npz_rows(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check a Keras-layout npz: every row of both splits, (N, 28, 28) and (N,) uint8."""
+    where = "the uploaded file" if isinstance(source, bytes | bytearray) else str(source)
+
+    def bad(problem: str) -> FeedbackError:
+        return FeedbackError(f"cannot import {where}: {problem}; nothing was imported")
+
+    try:
+        data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+    except OSError as exc:
+        raise bad(f"unreadable ({exc})") from exc
+    if not data.startswith(b"PK"):
+        raise bad("not an .npz (zip) file")
+    xs, ys = [], []
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            found = [(x, y) for x, y in NPZ_SPLITS if x in npz.files or y in npz.files]
+            if not found:
+                raise bad(f"no x_test/y_test or x_train/y_train arrays (has {npz.files})")
+            for x_key, y_key in found:
+                missing = [key for key in (x_key, y_key) if key not in npz.files]
+                if missing:
+                    raise bad(f"{x_key} and {y_key} come together, but {missing[0]} is missing")
+                x, y = npz[x_key], npz[y_key]
+                if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
+                    raise bad(f"{x_key} has shape {x.shape}, expected (N, 28, 28)")
+                if y.shape != (len(x),):
+                    raise bad(f"{y_key} has shape {y.shape}, expected ({len(x)},) like {x_key}")
+                if not np.issubdtype(x.dtype, np.integer):
+                    raise bad(f"{x_key} has dtype {x.dtype}, expected uint8 (integers 0..255)")
+                if x.size and (x.min() < 0 or x.max() > 255):
+                    raise bad(f"{x_key} has values in [{x.min()}, {x.max()}], expected 0..255")
+                if not np.issubdtype(y.dtype, np.integer):
+                    raise bad(f"{y_key} has dtype {y.dtype}, expected integer labels 0..9")
+                if y.size and (y.min() < 0 or y.max() > 9):
+                    raise bad(
+                        f"{y_key} has label {y.max() if y.max() > 9 else y.min()}, expected 0..9"
+                    )
+                xs.append(x.astype(np.uint8))
+                ys.append(y.astype(np.uint8))
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise bad(f"unreadable .npz: corrupt, truncated or holding objects ({exc})") from exc
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+# --- the store ---
+class FeedbackStore:
+    """The saved drawings in one SQLite file. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open the database, creating it (and its folder) or upgrading an older one.
+
+        Args:
+            path: the database file; ``LENET_HOME/drawings.sqlite3`` by default.
+
+        Raises:
+            FeedbackError: the file is not a drawings database, is corrupt, or was written by a
+                newer version; the message says where it is and how to delete it.
+        """
+        self.path = Path(path) if path is not None else lenet_home() / FILENAME
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: no implicit transactions; ``_transaction`` opens each one.
+            self._conn = sqlite3.connect(
+                self.path, timeout=10, check_same_thread=False, isolation_level=None
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise FeedbackError(f"cannot open the drawings database {self.path}: {exc}") from exc
+        try:
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise self._unusable(f"it is not a readable SQLite database ({exc})") from exc
+        except FeedbackError:
+            self._conn.close()
+            raise
+
+    def _unusable(self, problem: str) -> FeedbackError:
+        return FeedbackError(
+            f"the drawings database {self.path} cannot be used: {problem}. To start afresh, "
+            f"delete that file (this loses the drawings in it), e.g. `rm '{self.path}'`"
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        with self._lock, self._conn:  # the connection's ``with`` commits or rolls back
+            self._conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
+            yield self._conn
+
+    def _migrate(self) -> None:
+        with self._transaction() as conn:
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if not tables:
+                conn.execute(_CREATE_META)
+                conn.execute(_CREATE_DRAWINGS)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                return
+            if "meta" not in tables:
+                raise self._unusable(f"it has no meta table (tables: {sorted(tables)})")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            try:
+                version = int(row[0])
+            except (TypeError, ValueError):
+                raise self._unusable(f"its schema_version is {row and row[0]!r}") from None
+            if version > SCHEMA_VERSION:
+                raise self._unusable(
+                    f"it was written by a newer lenet-studio (schema version {version}; this one "
+                    f"reads up to {SCHEMA_VERSION}). Upgrade lenet-studio to keep the drawings"
+                )
+            if version < 1:
+                raise self._unusable(f"its schema_version is {version}")
+            if "drawings" not in tables:
+                raise self._unusable("it has no drawings table")
+            if version == 1:
+                conn.execute("ALTER TABLE drawings ADD COLUMN raw_png BLOB")
+                conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
+                )
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(drawings)")}
+            if missing := [c for c in _COLUMNS if c not in columns]:
+                raise self._unusable(f"its drawings table lacks column(s) {', '.join(missing)}")
+
+    def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    # --- writing ---
+    def add(
+        self,
+        digit: int,
+        image: np.ndarray,
+        predictions: dict[str, int],
+        raw: np.ndarray | None = None,
+    ) -> int:
+        """Save one drawing.
+
+        Args:
+            digit: the true digit, 0-9.
+            image: the preprocessed image, (28, 28) float in [0, 1] or uint8.
+            predictions: model name -> the digit it predicted.
+            raw: the canvas, (H, W) or (H, W, C) uint8, kept as a grey PNG of at most 140x140;
+                or None.
+
+        Returns:
+            The new drawing's id.
+
+        Raises:
+            ValueError: an argument is invalid; the message names it.
+        """
+        row = (
+            _now(),
+            _check_digit(digit),
+            _image_bytes(image),
+            json.dumps(_check_predictions(predictions), sort_keys=True),
+            None if raw is None else _raw_png(raw),
+        )
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO drawings (created, digit, image, predictions, raw_png) "
+                "VALUES (?, ?, ?, ?, ?)",
+                row,
+            )
+            return int(cursor.lastrowid or 0)
+
+    def delete(self, drawing_id: int) -> None:
+        """Delete one drawing.
+
+        Raises:
+            FeedbackError: there is no drawing with that id.
+        """
+        with self._transaction() as conn:
+            deleted = conn.execute("DELETE FROM drawings WHERE id = ?", (int(drawing_id),))
+            if deleted.rowcount == 0:
+                raise FeedbackError(f"no drawing with id {drawing_id!r}")
+
+    def delete_all(self) -> int:
+        """Delete every drawing; returns how many there were."""
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM drawings").rowcount
+
+    # --- reading ---
+    def _row(self, row: tuple[Any, ...]) -> Drawing:
+        drawing_id, created, digit, image, predictions, raw_png = row
+        try:
+            if len(image) != IMAGE_BYTES:
+                raise ValueError(f"image has {len(image)} bytes, expected {IMAGE_BYTES}")
+            decoded = json.loads(predictions)
+            if not isinstance(decoded, dict):
+                raise ValueError(f"predictions is {decoded!r}, expected a JSON object")
+            return Drawing(
+                id=drawing_id,
+                created=created,
+                digit=digit,
+                image=np.frombuffer(image, np.uint8).reshape(IMAGE_SHAPE),
+                predictions={str(k): int(v) for k, v in decoded.items()},
+                raw_png=raw_png,
+            )
+        except (TypeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            raise self._unusable(f"drawing {drawing_id} is corrupt ({exc})") from exc
+
+    def all(self, digit: int | None = None) -> list[Drawing]:
+        """The drawings, oldest first; only those of ``digit`` if given."""
+        query = f"SELECT {', '.join(_COLUMNS)} FROM drawings"
+        if digit is None:
+            args: tuple[int, ...] = ()
+        else:
+            query, args = query + " WHERE digit = ?", (_check_digit(digit),)
+        with self._lock:
+            rows = self._conn.execute(query + " ORDER BY id", args).fetchall()
+        return [self._row(row) for row in rows]
+
+    def count(self) -> int:
+        """How many drawings there are."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM drawings").fetchone()[0])
+
+    def counts(self) -> list[int]:
+        """How many drawings there are of each digit: ten counts, 0 first."""
+        found = [0] * 10
+        with self._lock:
+            for digit, n in self._conn.execute(
+                "SELECT digit, COUNT(*) FROM drawings GROUP BY digit"
+            ):
+                found[digit] = n
+        return found
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every drawing as a labelled set, oldest first.
+
+        Returns:
+            x: (N, 28, 28) uint8 images; y: (N,) uint8 true digits.
+        """
+        with self._lock:
+            rows = self._conn.execute("SELECT image, digit FROM drawings ORDER BY id").fetchall()
+        if any(len(image) != IMAGE_BYTES for image, _ in rows):
+            raise self._unusable("a drawing's image is not 784 bytes")
+        x = np.frombuffer(b"".join(image for image, _ in rows), np.uint8).reshape(-1, *IMAGE_SHAPE)
+        return x.copy(), np.array([digit for _, digit in rows], dtype=np.uint8)
+
+    # --- exchange ---
+    def export_npz(self, path: str | os.PathLike[str]) -> int:
+        """Write every drawing to an ``.npz`` in the layout of ``keras.datasets.mnist``.
+
+        The drawings are ``x_test``/``y_test``; ``x_train``/``y_train`` are present and empty, so
+        readers that expect all four keys accept the file. The write is atomic.
+
+        Args:
+            path: the file to write (replaced if it exists).
+
+        Returns:
+            How many drawings were written.
+
+        Raises:
+            FeedbackError: the file cannot be written (nothing is left behind).
+        """
+        x, y = self.arrays()
+        target = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        except OSError as exc:
+            raise FeedbackError(f"cannot write {target}: {exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as f:  # a file object: savez would add ".npz" to a name
+                np.savez_compressed(
+                    f,
+                    x_train=np.zeros((0, *IMAGE_SHAPE), np.uint8),
+                    y_train=np.zeros((0,), np.uint8),
+                    x_test=x,
+                    y_test=y,
+                )
+            os.replace(tmp, target)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise FeedbackError(f"cannot write {target}: {exc}") from exc
+            raise
+        return len(y)
+
+    def import_npz(self, source: str | os.PathLike[str] | bytes) -> int:
+        """Add every image of a Keras-layout ``.npz`` as a drawing (without predictions).
+
+        Args:
+            source: a path, or the file's bytes (e.g. from ``st.file_uploader``). It holds
+                ``x_test``/``y_test`` and/or ``x_train``/``y_train``: (N, 28, 28) integers in
+                0..255 and (N,) labels 0-9. All rows are imported, train first.
+
+        Returns:
+            How many drawings were imported.
+
+        Raises:
+            FeedbackError: the file is unreadable or invalid; nothing is imported.
+        """
+        x, y = _npz_rows(source)
+        created = _now()
+        rows = [(created, int(d), im.tobytes(), "{}") for im, d in zip(x, y, strict=True)]
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO drawings (created, digit, image, predictions) VALUES (?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
+
+
+def accuracy_on(
+    drawings: list[Drawing], predict: Callable[[np.ndarray], np.ndarray]
+) -> tuple[float, np.ndarray]:
+    """How often a model gets the drawings right.
+
+    Args:
+        drawings: the labelled drawings.
+        predict: (N, 28, 28) float32 in [0, 1] -> (N, 10) scores (e.g. ``Predictor.predict``).
+
+    Returns:
+        The accuracy (NaN for no drawings) and the (N,) predicted digits.
+
+    Raises:
+        ValueError: ``predict`` returned an array of the wrong shape.
+    """
+    if not drawings:
+        return float("nan"), np.zeros((0,), np.int64)
+    x = np.stack([d.image for d in drawings]).astype(np.float32) / 255  # (N, 28, 28) in [0, 1]
+    scores = np.asarray(predict(x))
+    if scores.shape != (len(drawings), 10):
+        raise ValueError(f"predict returned shape {scores.shape}, expected ({len(drawings)}, 10)")
+    predicted = scores.argmax(axis=1)
+    truth = np.array([d.digit for d in drawings])
+    return float(np.mean(predicted == truth)), predicted

@@ -1,0 +1,109 @@
+"""My drawings: the digits you labelled on the Draw page, as a personal test set."""
+
+import streamlit as st
+
+import ui
+from lenet import analysis, plots
+from lenet.feedback import FeedbackError, accuracy_on
+
+ui.require_router()
+
+
+def on_import() -> None:
+    upload = st.session_state.get("drawings_import")
+    if upload is None:
+        return
+    try:
+        n = ui.feedback_store().import_npz(upload.getvalue())
+    except FeedbackError as exc:
+        st.session_state["drawings_message"] = ("error", str(exc))
+    else:
+        st.session_state["drawings_message"] = ("success", f"Imported {n} drawings.")
+
+
+def on_delete_all() -> None:
+    n = ui.feedback_store().delete_all()
+    st.session_state["drawings_message"] = ("success", f"Deleted {n} drawings.")
+
+
+def on_delete(drawing_id: int) -> None:
+    try:
+        ui.feedback_store().delete(drawing_id)
+    except FeedbackError as exc:
+        st.session_state["drawings_message"] = ("error", str(exc))
+
+
+def manage(count: int) -> None:
+    with st.expander("Export, import, delete"):
+        a, b, c = st.columns(3)
+        if count:
+            a.download_button(
+                "Export all (.npz, Keras layout)",
+                ui.drawings_npz(),
+                file_name="my-drawings.npz",
+                key="drawings_export",
+                icon=":material/download:",
+            )
+        b.file_uploader("Import an .npz", type=["npz"], key="drawings_import", on_change=on_import)
+        sure = c.checkbox("Yes, delete all my drawings", key="drawings_sure")
+        c.button(
+            "Delete all",
+            key="drawings_delete_all",
+            disabled=not (sure and count),
+            on_click=on_delete_all,
+        )
+        st.caption(f"Stored in `{ui.feedback_store().path}`; nothing leaves this machine.")
+
+
+def drawings() -> None:
+    st.title("My drawings")
+    if st.session_state.get("drawings_message"):
+        kind, text = st.session_state.pop("drawings_message")
+        (st.success if kind == "success" else st.error)(text)
+    try:
+        saved = ui.feedback_store().all()
+    except FeedbackError as exc:
+        st.error(str(exc))
+        st.stop()
+    manage(len(saved))
+    if not saved:
+        st.info(
+            "No drawings yet. On the Draw page, tell the studio whether a prediction was "
+            "right: each answer saves the drawing here."
+        )
+        st.stop()
+    counts = ui.feedback_store().counts()
+    st.markdown(
+        f"**{len(saved)} drawings**: " + ", ".join(f"{d}: {n}" for d, n in enumerate(counts))
+    )
+    names = ui.usable_names()
+    rows = []
+    for name in names:
+        acc, _ = accuracy_on(saved, ui.predictor(name).predict)
+        rows.append(
+            {
+                "model": name,
+                "accuracy on your drawings (%)": round(acc * 100, 1),
+                "MNIST test accuracy (%)": round(ui.store().card(name).accuracy * 100, 2),
+            }
+        )
+    st.dataframe(rows, hide_index=True, width="stretch")
+    name = st.selectbox("Model", names, key="drawings_model")
+    acc, predicted = accuracy_on(saved, ui.predictor(name).predict)
+    left, right = st.columns([3, 2], gap="large")
+    confusion = analysis.confusion([d.digit for d in saved], predicted)
+    left.markdown(f"**{name}: {acc:.1%} of your drawings right**")
+    left.plotly_chart(
+        plots.confusion_heatmap(confusion), key="drawings_cm", config={"displayModeBar": False}
+    )
+    wrong = [(d, int(p)) for d, p in zip(saved, predicted, strict=True) if p != d.digit]
+    with right:
+        st.markdown(f"**The {len(wrong)} it gets wrong**" if wrong else "**No mistakes.**")
+        for d, p in wrong[:30]:
+            a, b = st.columns([1, 3], vertical_alignment="center")
+            a.image(plots.upscale(d.image, 2))
+            b.markdown(f"#{d.id}: you drew **{d.digit}**, {name} says **{p}**")
+            b.button("Delete", key=f"drawings_del_{d.id}", on_click=on_delete, args=(d.id,))
+
+
+drawings()

@@ -1,0 +1,76 @@
+"""The Draw page's feedback buttons and the My drawings page, under AppTest."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lenet.feedback import FeedbackStore
+from tests.test_app import canvas_state, stroke_canvas
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture()
+def fresh(app_home):
+    import streamlit as st
+
+    st.cache_resource.clear()  # a feedback store for this LENET_HOME
+    return app_home
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def test_marking_a_prediction_saves_the_drawing(fresh, small_mnist):
+    at = open_page("draw")
+    at.multiselect(key="draw_models").set_value(["tiny", "other"]).run()
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    assert not at.exception
+    at.button(key="draw_right").click().run()
+    saved = FeedbackStore(fresh.home / "drawings.sqlite3").all()
+    assert len(saved) == 1 and set(saved[0].predictions) == {"tiny", "other"}
+    assert saved[0].digit == saved[0].predictions["tiny"] and saved[0].raw_png
+    assert "Saved as a" in at.success[0].value
+    assert at.session_state["draw_canvas_n"] == 1  # the canvas is cleared for the next one
+
+
+def test_my_drawings_page_empty_then_filled(fresh, small_mnist):
+    at = open_page("drawings")
+    assert not at.exception and "No drawings yet" in at.info[0].value
+    store = FeedbackStore(fresh.home / "drawings.sqlite3")
+    x, y = small_mnist[2][:30], small_mnist[3][:30]
+    for image, digit in zip(x, y, strict=True):
+        store.add(int(digit), image, {"tiny": 0})
+    at = open_page("drawings")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**30 drawings**" in text
+    counts = np.bincount(y, minlength=10)
+    assert f"0: {counts[0]}" in text
+    table = at.dataframe[0].value.set_index("model")
+    predicted = fresh.predictor("tiny").predict(x / 255.0).argmax(1)
+    assert table.loc["tiny", "accuracy on your drawings (%)"] == round(
+        (predicted == y).mean() * 100, 1
+    )
+    wrong = int((predicted != y).sum())
+    at.selectbox(key="drawings_model").set_value("tiny").run()
+    delete = [b for b in at.button if b.key and b.key.startswith("drawings_del_")]
+    assert len(delete) == min(wrong, 30)
+    if delete:
+        delete[0].click().run()
+        assert FeedbackStore(fresh.home / "drawings.sqlite3").count() == 29
+    at.checkbox(key="drawings_sure").check().run()
+    at.button(key="drawings_delete_all").click().run()
+    assert FeedbackStore(fresh.home / "drawings.sqlite3").count() == 0
+
+
+def test_a_corrupt_database_is_a_message(fresh):
+    (fresh.home / "drawings.sqlite3").write_bytes(b"not a database at all" * 10)
+    at = open_page("drawings")
+    assert not at.exception and "drawings.sqlite3" in at.error[0].value
