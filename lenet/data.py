@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import struct
 import zipfile
@@ -163,15 +162,6 @@ def _validate(arrays: tuple[np.ndarray, ...] | list[np.ndarray], source: object)
         if y.max() >= NUM_CLASSES:
             raise _error(source, f"y_{split} has label {y.max()}, expected 0..9")
     return out[0], out[1], out[2], out[3]
-
-
-def sha256_of(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def normalize(x: np.ndarray) -> np.ndarray:

@@ -25,7 +25,6 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -423,10 +422,6 @@ class JobManager:
                 return job
             time.sleep(poll_s)
         raise JobError(f"job {job_id} did not finish within {timeout_s:.0f} s")
-
-
-def utc(ts: float | None) -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
 # A cost model fitted to runs on a 2-core laptop-class CPU (lenet5-relu 14k images/s,

@@ -41,18 +41,6 @@ COLORMAP = np.stack(
 ).astype(np.uint8)
 
 
-def colorize(values: np.ndarray) -> np.ndarray:
-    """A 2-D array scaled to its own min..max and coloured: (H, W, 3) uint8."""
-    v = np.asarray(values, dtype=np.float32)
-    low, high = float(v.min()), float(v.max())
-    idx = (
-        ((v - low) / (high - low) * 255).astype(np.uint8)
-        if high > low
-        else np.zeros(v.shape, np.uint8)
-    )
-    return COLORMAP[idx]
-
-
 def map_grid(maps: np.ndarray, columns: int, scale: int = 4, gap: int = 2) -> np.ndarray:
     """(H, W, C) maps as one RGB mosaic, each map coloured on its own range."""
     h, w, n = maps.shape
