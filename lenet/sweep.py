@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,19 +216,23 @@ def open_study(settings: SweepSettings, space: dict[str, Any]) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        return optuna.create_study(
-            study_name=settings.study or Path(settings.space).stem,
-            storage=settings.storage or default_storage(),
-            direction="maximize",
-            sampler=make_sampler(settings.sampler, space, settings.seed),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
-            load_if_exists=True,
-        )
-    except SweepError:
-        raise
-    except Exception as exc:  # bad URLs and unreachable databases raise many kinds
-        raise SweepError(f"cannot open study storage {settings.storage!r}: {exc}") from exc
+    error: Exception | None = None
+    for attempt in range(5):  # workers starting together race to create the tables
+        try:
+            return optuna.create_study(
+                study_name=settings.study or Path(settings.space).stem,
+                storage=settings.storage or default_storage(),
+                direction="maximize",
+                sampler=make_sampler(settings.sampler, space, settings.seed),
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
+                load_if_exists=True,
+            )
+        except SweepError:
+            raise
+        except Exception as exc:  # bad URLs and unreachable databases raise many kinds
+            error = exc
+            time.sleep(0.2 * (attempt + 1))
+    raise SweepError(f"cannot open study storage {settings.storage!r}: {error}") from error
 
 
 def run_sweep(

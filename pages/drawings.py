@@ -74,7 +74,8 @@ def drawings() -> None:
         st.stop()
     counts = ui.feedback_store().counts()
     st.markdown(
-        f"**{len(saved)} drawings**: " + ", ".join(f"{d}: {n}" for d, n in enumerate(counts))
+        f"**{len(saved)} drawing{'s' if len(saved) != 1 else ''}**: "
+        + ", ".join(f"{d}: {n}" for d, n in enumerate(counts))
     )
     names = ui.usable_names()
     rows = []

@@ -165,7 +165,7 @@ def test_marking_a_prediction_wrong_lands_in_my_drawings(page: Any, model: str, 
     expect(page.get_by_text(EMPTY_HINT)).to_be_visible()  # the canvas is clear for the next
     page.goto(f"{base_url}/drawings")
     expect(page.get_by_role("heading", name="My drawings")).to_be_visible()
-    expect(page.get_by_text("1 drawing:")).to_be_visible()
+    expect(page.get_by_text("1 drawing", exact=True)).to_be_visible()
     page.locator(".st-key-drawings_model").click()
     page.get_by_role("option", name=model, exact=True).click()
     expect(page.get_by_text(f"you drew 1, {model} says 7")).to_be_visible()
