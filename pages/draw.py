@@ -115,15 +115,14 @@ def feedback(predictions: dict[str, int], image28, raw) -> None:  # type: ignore
         f"**Was {first_model} right?** Your answer saves the drawing to My drawings, "
         "on this machine only."
     )
-    a, b = st.columns([1, 3], vertical_alignment="bottom")
-    a.button(
+    st.button(
         f"Right, it is a {first}",
         key="draw_right",
         on_click=save_feedback,
         args=(first, predictions, image28, raw),
         icon=":material/check:",
     )
-    b.pills(
+    st.pills(
         "Wrong, it was",
         list(range(10)),
         key="draw_wrong",

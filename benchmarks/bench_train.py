@@ -1,0 +1,168 @@
+"""Training throughput: the project's ``lenet.train.train`` against the same net in PyTorch eager.
+
+One epoch (by default) of the 60,000 MNIST training images, batch 128, no validation split, for
+the classic ReLU/max LeNet-5 and the ``lenet5-best`` recipe (with and without its augmentation).
+PyTorch is an optional, benchmark-only dependency (CPU build); without it that half is skipped.
+Runs alternate (project, torch, project, torch ...) after one warm-up run each, which is
+excluded; each figure is whole-epoch wall time (the project's includes its per-run trace).
+
+    python benchmarks/bench_train.py [--data PATH] [--repeats 3] [--batch-size 128] [--epochs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere
+
+import numpy as np  # noqa: E402
+
+from lenet.config import LeNetConfig  # noqa: E402
+from lenet.train import train  # noqa: E402
+from lenet.zoo import ZOO  # noqa: E402
+
+NO_AUG = {"aug_shift": 0, "aug_rotation": 0, "aug_zoom": 0, "aug_shear": 0, "aug_stroke": 0}
+Runner = Callable[[], float]  # one measurement: images/s
+
+
+def project_runner(config: LeNetConfig, x: np.ndarray, y: np.ndarray) -> Runner:
+    def run() -> float:
+        result = train(config, (x, y))  # the project's own training path, as the app runs it
+        seconds = sum(h["seconds"] for h in result.history)  # whole-epoch wall time
+        return result.train_size * len(result.history) / seconds
+
+    return run
+
+
+def torch_runner(
+    torch: Any, best: bool, lr: float, x: np.ndarray, y: np.ndarray, args: argparse.Namespace
+) -> Runner:
+    """The same network in PyTorch eager (``best``: BatchNorm + dropout, no augmentation)."""
+    nn, f = torch.nn, torch.nn.functional
+    images = torch.from_numpy(x.astype("float32")[:, None] / 255.0)  # (N, 1, 28, 28) in memory
+    labels = torch.from_numpy(y.astype("int64"))
+
+    def block(cin: int, cout: int, bn: bool, drop: float) -> list[Any]:
+        layers: list[Any] = [nn.Conv2d(cin, cout, 5, bias=not bn)]
+        # Keras BatchNormalization defaults: momentum 0.99 (torch 0.01), epsilon 1e-3.
+        layers += [nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01)] if bn else []
+        return layers + [nn.ReLU(), nn.MaxPool2d(2)] + ([nn.Dropout(drop)] if drop else [])
+
+    def build() -> Any:
+        if best:
+            return nn.Sequential(
+                *block(1, 16, True, 0.0), *block(16, 32, True, 0.1), nn.Flatten(),
+                nn.Linear(512, 120), nn.ReLU(), nn.Dropout(0.2),
+                nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+            )  # fmt: skip
+        return nn.Sequential(
+            *block(1, 6, False, 0.0), *block(6, 16, False, 0.0), nn.Flatten(),
+            nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+        )  # fmt: skip
+
+    def run() -> float:
+        torch.manual_seed(0)
+        model, n, bs = build(), len(images), args.batch_size
+        batches = -(-n // bs)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR  # lenet5-best's cosine decay
+        sched = cosine(opt, batches * args.epochs) if best else None
+        model.train()
+        start = time.perf_counter()
+        for _ in range(args.epochs):
+            order = torch.randperm(n)  # shuffled per epoch
+            loss_sum, hits = 0.0, 0.0
+            for b in range(batches):
+                idx = order[b * bs : (b + 1) * bs]
+                xb, yb = images[idx], labels[idx]
+                logits = model(xb)
+                loss = f.cross_entropy(logits, yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                # Read loss and hits every step, as the project's loop does.
+                loss_sum += float(loss) * len(idx)
+                hits += float((logits.argmax(1) == yb).sum())
+        return n * args.epochs / (time.perf_counter() - start)
+
+    return run
+
+
+def measure(title: str, runners: list[tuple[str, Runner]], repeats: int) -> dict[str, float]:
+    """One warm-up each (excluded), then ``repeats`` alternating rounds; the median of each."""
+    print(f"== {title}", flush=True)
+    for label, run in runners:
+        print(f"warm-up  {label:<50} {run():>9,.0f} images/s (excluded)", flush=True)
+    rates: dict[str, list[float]] = {label: [] for label, _ in runners}
+    for r in range(1, repeats + 1):
+        for label, run in runners:
+            rates[label].append(run())
+            print(f"rep {r}    {label:<50} {rates[label][-1]:>9,.0f} images/s", flush=True)
+    medians = {label: statistics.median(v) for label, v in rates.items()}
+    for label, m in medians.items():
+        print(f"median   {label:<50} {m:>9,.0f} images/s (n={repeats})", flush=True)
+    return medians
+
+
+def main() -> None:
+    default_data = os.environ.get("MNIST_PATH") or str(ROOT / "../shared/datasets/mnist.npz")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=default_data, help=f"(default: {default_data})")
+    parser.add_argument("--repeats", type=int, default=3, help="(default: 3, at least 3)")
+    parser.add_argument("--batch-size", type=int, default=128, help="(default: 128)")
+    parser.add_argument("--epochs", type=int, default=1, help="(default: 1)")
+    args = parser.parse_args()
+    if args.repeats < 3:
+        parser.error("--repeats must be at least 3")
+    with np.load(args.data) as d:
+        x, y = d["x_train"], d["y_train"]
+    print(
+        f"data: {args.data}  {x.shape[0]:,} training images, batch {args.batch_size}, "
+        f"{args.epochs} epoch(s), validation_split=0.0, train_subset=None"
+    )
+    print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    try:
+        import torch
+    except ImportError as exc:
+        torch = None
+        print(f"PyTorch not importable ({exc}): skipping the PyTorch half")
+    else:
+        torch.set_num_threads(os.cpu_count() or 1)
+        print(f"torch {torch.__version__}: set_num_threads({os.cpu_count()}) = CPU count, eager")
+
+    run = dict(batch_size=args.batch_size, epochs=args.epochs, validation_split=0.0)
+    classic = LeNetConfig(activation="relu", pooling="max", train_subset=None, **run)
+    best = ZOO["lenet5-best"][0].replace(train_subset=None, **run)
+    t_classic, t_best = "pytorch classic relu/max 28x28 valid", "pytorch lenet5-best (no aug)"
+    plain = [("project classic relu/max 28x28 valid", project_runner(classic, x, y))]
+    bests = [
+        ("project lenet5-best, with augmentation", project_runner(best, x, y)),
+        ("project lenet5-best, augmentation off", project_runner(best.replace(**NO_AUG), x, y)),
+    ]
+    if torch is not None:
+        plain.append((t_classic, torch_runner(torch, False, 1e-3, x, y, args)))
+        bests.append((t_best, torch_runner(torch, True, best.learning_rate, x, y, args)))
+        print("note: the PyTorch lenet5-best has its BatchNorm/dropout but NO augmentation")
+    m_plain = measure("classic LeNet-5, ReLU + max pooling", plain, args.repeats)
+    m_best = measure("lenet5-best recipe (PyTorch without augmentation)", bests, args.repeats)
+    if torch is None:
+        print("ratio project/pytorch n/a (PyTorch not installed)")
+        return
+    for label, _ in bests[:2]:
+        print(f"ratio {label} / {t_best}: {m_best[label] / m_best[t_best]:.3f}")
+    print(f"ratio project/pytorch {m_plain[plain[0][0]] / m_plain[t_classic]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
