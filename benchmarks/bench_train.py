@@ -92,7 +92,7 @@ def torch_runner(
                 if sched is not None:
                     sched.step()
                 # Read loss and hits every step, as the project's loop does.
-                loss_sum += float(loss) * len(idx)
+                loss_sum += loss.item() * len(idx)
                 hits += float((logits.argmax(1) == yb).sum())
         return n * args.epochs / (time.perf_counter() - start)
 
@@ -111,7 +111,9 @@ def measure(title: str, runners: list[tuple[str, Runner]], repeats: int) -> dict
             print(f"rep {r}    {label:<50} {rates[label][-1]:>9,.0f} images/s", flush=True)
     medians = {label: statistics.median(v) for label, v in rates.items()}
     for label, m in medians.items():
-        print(f"median   {label:<50} {m:>9,.0f} images/s (n={repeats})", flush=True)
+        lo, hi = min(rates[label]), max(rates[label])
+        spread = f"(n={repeats}, min {lo:,.0f}, max {hi:,.0f})"
+        print(f"median   {label:<50} {m:>9,.0f} images/s {spread}", flush=True)
     return medians
 
 
@@ -131,6 +133,7 @@ def main() -> None:
         f"data: {args.data}  {x.shape[0]:,} training images, batch {args.batch_size}, "
         f"{args.epochs} epoch(s), validation_split=0.0, train_subset=None"
     )
+    print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs (noisy machine)")
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     try:
         import torch
@@ -156,6 +159,7 @@ def main() -> None:
         print("note: the PyTorch lenet5-best has its BatchNorm/dropout but NO augmentation")
     m_plain = measure("classic LeNet-5, ReLU + max pooling", plain, args.repeats)
     m_best = measure("lenet5-best recipe (PyTorch without augmentation)", bests, args.repeats)
+    print(f"load average at end: {os.getloadavg()}")
     if torch is None:
         print("ratio project/pytorch n/a (PyTorch not installed)")
         return

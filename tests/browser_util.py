@@ -223,7 +223,11 @@ def settled_canvas_box(page: Any, polls: int = 50) -> dict[str, float]:
     ~290 px lower for a few frames while the old elements are still on the page, even after
     the hint is back; a stroke aimed then lands outside it.
     """
+    from playwright.sync_api import expect
+
     upper = page.locator(CANVAS)
+    # A remount (Clear, or a saved drawing) briefly leaves the old canvas beside the new one.
+    expect(upper).to_have_count(1, timeout=60_000)
     upper.wait_for(state="visible", timeout=60_000)
     wait_until_idle(page)
     previous = None
