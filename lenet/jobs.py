@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -231,35 +232,19 @@ class JobManager:
                 f"train_subset={images} exceeds this server's limit of "
                 f"{self.limits.max_train_images} training images"
             )
-        with self._lock:
-            jobs = self._load_all()
-            if sum(not j.final for j in jobs) >= self.limits.max_queued:
-                raise JobError(
-                    f"{self.limits.max_queued} jobs are already queued or running: "
-                    "wait for one to finish or cancel one"
-                )
+
+        def check(jobs: list[Job]) -> None:
             if any(j.name == name and j.state in ("queued", "running", "done") for j in jobs):
                 raise JobError(f"a job already trains a model named {name!r}")
             try:
                 ModelStore(home=self.home).path(name)
             except StoreError:
-                pass
-            else:
-                raise JobError(f"a model named {name!r} already exists: choose another name")
-            job = Job(
-                id=f"{int(_now())}{secrets.token_hex(3)}",
-                name=name,
-                config=config.to_dict(),
-                created=_now(),
-                kind=kind,
-                finetune=finetune or {},
-            )
-            tmp = self.root / f".{job.id}.tmp"
-            tmp.mkdir()
-            _write_json(tmp / "job.json", {k: v for k, v in asdict(job).items() if k != "progress"})
-            os.replace(tmp, self._path(job.id))
-        self.pump()
-        return self._load(job.id)
+                return
+            raise JobError(f"a model named {name!r} already exists: choose another name")
+
+        return self._enqueue(
+            check, name=name, config=config.to_dict(), kind=kind, finetune=finetune or {}
+        )
 
     def submit_sweep(self, settings: Any) -> Job:
         """Queue a sweep (``lenet.sweep.SweepSettings``); it runs like a training job.
@@ -276,6 +261,23 @@ class JobManager:
         epochs = settings.epochs or 1
         if epochs > self.limits.max_epochs or settings.subset > self.limits.max_train_images:
             raise JobError("the sweep's epochs or subset exceed this server's limits")
+
+        def check(jobs: list[Job]) -> None:
+            if any(
+                j.kind == "sweep" and j.sweep.get("study") == study and not j.final for j in jobs
+            ):
+                raise JobError(f"study {study!r} is already being swept here")
+
+        return self._enqueue(
+            check,
+            name=f"sweep-{study}",
+            config=LeNetConfig().to_dict(),
+            kind="sweep",
+            sweep={**settings_dict(settings), "study": study},
+        )
+
+    def _enqueue(self, check: Callable[[list[Job]], None], **fields: Any) -> Job:
+        """Write a new queued job atomically, after the queue limit and ``check`` pass."""
         with self._lock:
             jobs = self._load_all()
             if sum(not j.final for j in jobs) >= self.limits.max_queued:
@@ -283,22 +285,12 @@ class JobManager:
                     f"{self.limits.max_queued} jobs are already queued or running: "
                     "wait for one to finish or cancel one"
                 )
-            if any(
-                j.kind == "sweep" and j.sweep.get("study") == study and not j.final for j in jobs
-            ):
-                raise JobError(f"study {study!r} is already being swept here")
-            job = Job(
-                id=f"{int(_now())}{secrets.token_hex(3)}",
-                name=f"sweep-{study}",
-                config=LeNetConfig().to_dict(),
-                created=_now(),
-                kind="sweep",
-                sweep={**settings_dict(settings), "study": study},
-            )
+            check(jobs)
+            job = Job(id=f"{int(_now())}{secrets.token_hex(3)}", created=_now(), **fields)
             tmp = self.root / f".{job.id}.tmp"
             tmp.mkdir()
             _write_json(tmp / "job.json", {k: v for k, v in asdict(job).items() if k != "progress"})
-            os.replace(tmp, self._path(job.id))
+            os.replace(tmp, self._path(job.id))  # the job appears whole or not at all
         self.pump()
         return self._load(job.id)
 
