@@ -12,8 +12,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +131,45 @@ def stop_server(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what it started
         proc.wait(timeout=grace)
+
+
+@contextmanager
+def serving(
+    prefix: str, env_overrides: dict[str, str | None] | None = None
+) -> Iterator[tuple[str, Path]]:
+    """A ``streamlit run app.py`` on 127.0.0.1 with a throwaway LENET_HOME, for one module.
+
+    Yields:
+        The base URL and the server's LENET_HOME.
+
+    Raises:
+        RuntimeError: if the server does not start; the message ends with its log.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        home, log = Path(tmp) / "home", Path(tmp) / "streamlit.log"
+        port = free_port()
+        proc = start_server(port, home, log, env_overrides)
+        try:
+            try:
+                wait_for_port(port, proc, timeout=60)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}\n{log.read_text(errors='replace')[-2000:]}") from exc
+            yield f"http://127.0.0.1:{port}", home
+        finally:
+            stop_server(proc)  # its job manager's workers watch it and stop with it
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def rss_mb(pid: int) -> float:

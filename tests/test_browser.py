@@ -7,9 +7,7 @@ On a failure the page is saved to ``test-artifacts/<test name>.png``.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +18,11 @@ from browser_util import (
     EMPTY_HINT,
     HOST,
     REPO,
+    chromium,
     draw_strokes,
-    free_port,
-    launch_chromium,
     prediction,
     preferred_model,
-    start_server,
-    stop_server,
-    wait_for_port,
+    serving,
     wait_until_idle,
 )
 
@@ -58,28 +53,17 @@ def model() -> str:
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     """One ``streamlit run app.py`` on 127.0.0.1 with a throwaway, empty LENET_HOME."""
-    with tempfile.TemporaryDirectory(prefix="lenet-browser-") as tmp:
-        port = free_port()
-        proc = start_server(port, Path(tmp) / "home", Path(tmp) / "streamlit.log")
-        try:
-            try:
-                wait_for_port(port, proc, timeout=60)
-            except RuntimeError as exc:
-                log = (Path(tmp) / "streamlit.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"{exc}\n{log}")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop_server(proc)
+    try:
+        with serving("lenet-browser-") as (url, _):
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_draw_page(browser: Any, base_url: str, viewport: dict[str, int]) -> Any:

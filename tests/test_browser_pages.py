@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,11 +22,8 @@ from browser_util import (
     BUNDLED,
     CHROMIUM,
     REPO,
-    free_port,
-    launch_chromium,
-    start_server,
-    stop_server,
-    wait_for_port,
+    chromium,
+    serving,
     wait_until_idle,
 )
 
@@ -59,29 +55,18 @@ def server() -> Iterator[Server]:
     """One ``streamlit run app.py`` on 127.0.0.1: empty LENET_HOME, the small MNIST, 1 worker."""
     if not SMALL_MNIST.is_file():
         pytest.skip(f"no {SMALL_MNIST}")
-    with tempfile.TemporaryDirectory(prefix="lenet-browser-pages-") as tmp:
-        home, log = Path(tmp) / "home", Path(tmp) / "streamlit.log"
-        port = free_port()
-        env = {"MNIST_PATH": str(SMALL_MNIST), "LENET_WORKERS": None}
-        proc = start_server(port, home, log, env)
-        try:
-            try:
-                wait_for_port(port, proc, timeout=60)
-            except RuntimeError as exc:
-                pytest.fail(f"{exc}\n{log.read_text(errors='replace')[-2000:]}")
-            yield Server(f"http://127.0.0.1:{port}", home)
-        finally:
-            stop_server(proc)  # its job manager's workers watch it and stop with it
+    env = {"MNIST_PATH": str(SMALL_MNIST), "LENET_WORKERS": None}
+    try:
+        with serving("lenet-browser-pages-", env) as (url, home):
+            yield Server(url, home)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture()
