@@ -6,6 +6,11 @@ PyTorch is an optional, benchmark-only dependency (CPU build); without it that h
 Runs alternate (project, torch, project, torch ...) after one warm-up run each, which is
 excluded; each figure is whole-epoch wall time (the project's includes its per-run trace).
 
+The classic half also measures the levers, each with one thing taken away from the shipped
+path: one compiled call per batch instead of ``CHUNK_IMAGES`` per call; TensorFlow's oneDNN
+kernels off (``TF_ENABLE_ONEDNN_OPTS=0``, in a subprocess since TensorFlow reads it at import);
+and, on CPUs with native bf16 only, fp32 instead of bf16 (``LENET_PRECISION=fp32``).
+
     python benchmarks/bench_train.py [--data PATH] [--repeats 3] [--batch-size 128] [--epochs 1]
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -26,19 +32,54 @@ sys.path.insert(0, str(ROOT))  # run from anywhere
 
 import numpy as np  # noqa: E402
 
+from lenet import train as train_module  # noqa: E402
 from lenet.config import LeNetConfig  # noqa: E402
-from lenet.train import train  # noqa: E402
+from lenet.train import train, training_precision  # noqa: E402
 from lenet.zoo import ZOO  # noqa: E402
 
+OFF_ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
 NO_AUG = {"aug_shift": 0, "aug_rotation": 0, "aug_zoom": 0, "aug_shear": 0, "aug_stroke": 0}
 Runner = Callable[[], float]  # one measurement: images/s
 
 
-def project_runner(config: LeNetConfig, x: np.ndarray, y: np.ndarray) -> Runner:
+def project_runner(
+    config: LeNetConfig,
+    x: np.ndarray,
+    y: np.ndarray,
+    chunk_images: int | None = None,
+    precision: str | None = None,
+) -> Runner:
+    """The project's own training path, as the app runs it (or with one lever changed)."""
+
     def run() -> float:
-        result = train(config, (x, y))  # the project's own training path, as the app runs it
+        saved_chunk, saved_precision = train_module.CHUNK_IMAGES, os.environ.get("LENET_PRECISION")
+        if chunk_images is not None:
+            train_module.CHUNK_IMAGES = chunk_images
+        if precision is not None:
+            os.environ["LENET_PRECISION"] = precision
+        try:
+            result = train(config, (x, y))
+        finally:
+            train_module.CHUNK_IMAGES = saved_chunk
+            os.environ.pop("LENET_PRECISION", None)
+            if saved_precision is not None:
+                os.environ["LENET_PRECISION"] = saved_precision
         seconds = sum(h["seconds"] for h in result.history)  # whole-epoch wall time
         return result.train_size * len(result.history) / seconds
+
+    return run
+
+
+def subprocess_runner(args: argparse.Namespace, env: dict[str, str]) -> Runner:
+    """The shipped path for the classic config in a fresh process with ``env`` set."""
+
+    def run() -> float:
+        cmd = [sys.executable, __file__, "--single", "--data", args.data]
+        cmd += ["--batch-size", str(args.batch_size), "--epochs", str(args.epochs)]
+        out = subprocess.run(
+            cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True
+        ).stdout
+        return float(out.strip().splitlines()[-1])
 
     return run
 
@@ -124,11 +165,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="(default: 3, at least 3)")
     parser.add_argument("--batch-size", type=int, default=128, help="(default: 128)")
     parser.add_argument("--epochs", type=int, default=1, help="(default: 1)")
+    parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)  # one run
     args = parser.parse_args()
     if args.repeats < 3:
         parser.error("--repeats must be at least 3")
     with np.load(args.data) as d:
         x, y = d["x_train"], d["y_train"]
+    run = dict(batch_size=args.batch_size, epochs=args.epochs, validation_split=0.0)
+    classic = LeNetConfig(activation="relu", pooling="max", train_subset=None, **run)
+    if args.single:
+        print(project_runner(classic, x, y)())
+        return
     print(
         f"data: {args.data}  {x.shape[0]:,} training images, batch {args.batch_size}, "
         f"{args.epochs} epoch(s), validation_split=0.0, train_subset=None"
@@ -144,11 +191,21 @@ def main() -> None:
         torch.set_num_threads(os.cpu_count() or 1)
         print(f"torch {torch.__version__}: set_num_threads({os.cpu_count()}) = CPU count, eager")
 
-    run = dict(batch_size=args.batch_size, epochs=args.epochs, validation_split=0.0)
-    classic = LeNetConfig(activation="relu", pooling="max", train_subset=None, **run)
+    precision = training_precision()
+    print(
+        f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}, "
+        f"{train_module.CHUNK_IMAGES} images per compiled call, precision {precision} "
+        f"(bf16 only on CPUs with {' or '.join(train_module.BF16_CPU_FLAGS)})"
+    )
     best = ZOO["lenet5-best"][0].replace(train_subset=None, **run)
     t_classic, t_best = "pytorch classic relu/max 28x28 valid", "pytorch lenet5-best (no aug)"
     plain = [("project classic relu/max 28x28 valid", project_runner(classic, x, y))]
+    levers = [
+        ("lever off: one compiled call per batch", project_runner(classic, x, y, args.batch_size)),
+        ("lever off: oneDNN (TF_ENABLE_ONEDNN_OPTS=0)", subprocess_runner(args, OFF_ONEDNN)),
+    ]
+    if precision == "bf16":
+        levers.append(("lever off: bf16 (fp32)", project_runner(classic, x, y, precision="fp32")))
     bests = [
         ("project lenet5-best, with augmentation", project_runner(best, x, y)),
         ("project lenet5-best, augmentation off", project_runner(best.replace(**NO_AUG), x, y)),
@@ -157,15 +214,18 @@ def main() -> None:
         plain.append((t_classic, torch_runner(torch, False, 1e-3, x, y, args)))
         bests.append((t_best, torch_runner(torch, True, best.learning_rate, x, y, args)))
         print("note: the PyTorch lenet5-best has its BatchNorm/dropout but NO augmentation")
-    m_plain = measure("classic LeNet-5, ReLU + max pooling", plain, args.repeats)
+    m_plain = measure("classic LeNet-5, ReLU + max pooling", plain + levers, args.repeats)
     m_best = measure("lenet5-best recipe (PyTorch without augmentation)", bests, args.repeats)
     print(f"load average at end: {os.getloadavg()}")
+    shipped = m_plain[plain[0][0]]
+    for label, _ in levers:
+        print(f"speed-up from turning the lever on ({label}): {shipped / m_plain[label]:.2f}x")
     if torch is None:
         print("ratio project/pytorch n/a (PyTorch not installed)")
         return
     for label, _ in bests[:2]:
         print(f"ratio {label} / {t_best}: {m_best[label] / m_best[t_best]:.3f}")
-    print(f"ratio project/pytorch {m_plain[plain[0][0]] / m_plain[t_classic]:.3f}")
+    print(f"ratio project/pytorch {shipped / m_plain[t_classic]:.3f}")
 
 
 if __name__ == "__main__":

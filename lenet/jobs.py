@@ -295,7 +295,7 @@ class JobManager:
         return self._load(job.id)
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a queued job at once, or ask a running one to stop (within a batch)."""
+        """Cancel a queued job at once, or ask a running one to stop (within a second)."""
         with self._lock:
             job = self._load(job_id)
             if job.final:

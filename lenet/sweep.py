@@ -248,7 +248,7 @@ def run_sweep(
         data: ``(x_train, y_train)``; each trial takes a stratified subset and carves its
             validation split from it. Never the test set.
         on_trial: called with each finished ``optuna.trial.FrozenTrial``.
-        cancel: stops after the running trial's current batch.
+        cancel: stops after the running trial's current chunk of batches.
 
     Returns:
         The study.

@@ -1,11 +1,15 @@
-"""Train a LeNet variant: one compiled step per batch over in-graph uint8 data.
+"""Train a LeNet variant: a compiled loop over in-graph uint8 data.
 
 The training images stay in the graph as uint8; each step gathers its batch by index, casts,
-augments and updates, so the Python loop around it only checks ``cancel`` and reports progress.
+augments and updates. One Python call runs ``CHUNK_IMAGES`` worth of steps in a graph loop, so
+Python's per-batch dispatch cost is paid once per chunk; between chunks the loop checks
+``cancel`` and reports progress. (``lenet/__init__.py`` turns on TensorFlow's oneDNN kernels,
+the other half of the speed; see ``benchmarks/bench_train.py``.)
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,17 +26,24 @@ from lenet.config import LeNetConfig
 from lenet.model import build_model
 
 EVAL_BATCH = 1000
+# Images per compiled call: about 0.1-0.5 s of work, so cancel and progress stay responsive.
+CHUNK_IMAGES = 4096
 Status = Literal["completed", "cancelled", "dry-run"]
+Precision = Literal["fp32", "bf16"]
+PRECISIONS = ("auto", "fp32", "bf16")
+# CPU flags (Linux /proc/cpuinfo) of native bfloat16 arithmetic; without them TensorFlow
+# emulates bf16 and training is several times slower than fp32.
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 @dataclass(frozen=True)
 class Progress:
-    """What ``on_progress`` receives: after every batch, and once more at the end of an epoch."""
+    """What ``on_progress`` receives: after every chunk of batches, and at the end of an epoch."""
 
     kind: Literal["batch", "epoch"]
     epoch: int  # 1-based
     epochs: int
-    batch: int  # 1-based, within the epoch
+    batch: int  # batches done in the epoch so far
     batches: int
     loss: float  # running mean over the epoch so far
     accuracy: float
@@ -52,10 +63,40 @@ class TrainResult:
     status: Status
     train_size: int
     val_size: int
+    precision: Precision = "fp32"
 
     @property
     def completed(self) -> bool:
         return self.status == "completed"
+
+
+def training_precision(cpuinfo: str | None = None) -> Precision:
+    """The arithmetic to train in: ``LENET_PRECISION`` (auto, fp32 or bf16), where ``auto``
+    (the default) is bf16 mixed precision on CPUs with native bf16 and fp32 elsewhere.
+
+    Args:
+        cpuinfo: the text of ``/proc/cpuinfo`` (read when None; absent on non-Linux: fp32).
+
+    Raises:
+        ValueError: if ``LENET_PRECISION`` is not one of auto, fp32, bf16.
+    """
+    wanted = os.environ.get("LENET_PRECISION", "auto").strip().lower() or "auto"
+    if wanted not in PRECISIONS:
+        raise ValueError(
+            f"LENET_PRECISION={wanted!r} is invalid: expected one of {', '.join(PRECISIONS)}"
+        )
+    if wanted != "auto":
+        return wanted  # type: ignore[return-value]
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            return "fp32"
+    flags = {
+        word for line in cpuinfo.splitlines() if line.startswith("flags") for word in line.split()
+    }
+    return "bf16" if flags & set(BF16_CPU_FLAGS) else "fp32"
 
 
 def make_optimizer(config: LeNetConfig, steps: int) -> keras.optimizers.Optimizer:
@@ -85,24 +126,31 @@ def train(
     cancel: threading.Event | None = None,
     max_batches: int | None = None,
     initial_model: keras.Model | None = None,
+    on_epoch: Callable[[int, keras.Model], None] | None = None,
 ) -> TrainResult:
     """Train a fresh model for ``config`` on the training images ``data``.
 
     Args:
         config: the variant and its recipe (subset, validation split, seed, epochs...).
         data: ``(x_train, y_train)``: (N, 28, 28) uint8 and (N,) labels. Never the test set.
-        on_progress: called after every batch and at the end of every epoch.
-        cancel: checked between batches; once set, the run stops within one batch.
+        on_progress: called after every chunk of batches (``CHUNK_IMAGES`` images, a fraction
+            of a second) and at the end of every epoch.
+        cancel: checked between chunks; once set, the run stops within one chunk.
         max_batches: stop after this many batches in all (``--dry-run`` uses 1).
         initial_model: continue training this model (fine-tuning) instead of a fresh one
             built from ``config``; it is trained in place.
+        on_epoch: called with the epoch and the network after each epoch's validation
+            (benchmarks use it to follow test accuracy; its time is outside ``seconds`` of
+            the epoch).
 
     Returns:
         A ``TrainResult``; its ``status`` is ``cancelled`` when ``cancel`` stopped it and
-        ``dry-run`` when ``max_batches`` did.
+        ``dry-run`` when ``max_batches`` did. Its model is float32 whatever the precision
+        the run trained in (``training_precision``).
 
     Raises:
-        ValueError: if ``data`` is not (N, 28, 28) images with N labels.
+        ValueError: if ``data`` is not (N, 28, 28) images with N labels, or
+            ``LENET_PRECISION`` is invalid.
     """
     x, y = data
     if x.ndim != 3 or x.shape[1:] != (28, 28) or len(x) != len(y) or len(x) == 0:
@@ -111,15 +159,21 @@ def train(
             f"{x.shape} and {np.shape(y)}"
         )
     x_tr, y_tr, x_val, y_val = split_training_data(config, x, y)
+    precision = training_precision()
     keras.utils.set_random_seed(config.seed)
     model = initial_model if initial_model is not None else build_model(config)
+    if precision == "bf16":
+        # Same layers, bfloat16 compute and float32 variables; weights are copied back below.
+        model = _mixed_copy(config, model)
     batches = -(-len(x_tr) // config.batch_size)
     optimizer = make_optimizer(config, batches * config.epochs)
+    optimizer.build(model.trainable_variables)  # no variable may be created inside the loop
     images = tf.constant(x_tr)  # (N, 28, 28) uint8, stays in the graph
     labels = tf.constant(y_tr.astype("int32"))
-    step = _make_train_step(model, optimizer, images, labels, config)
+    run_steps = _make_train_steps(model, optimizer, images, labels, config)
     evaluate = _make_eval_step(model)
     cancel = cancel or threading.Event()
+    per_call = max(1, CHUNK_IMAGES // config.batch_size)
     rng = np.random.default_rng(config.seed)
     history: list[dict[str, float]] = []
     status: Status = "completed"
@@ -127,19 +181,24 @@ def train(
     for epoch in range(1, config.epochs + 1):
         order = rng.permutation(len(x_tr)).astype("int32")
         epoch_start, loss_sum, correct, seen = time.perf_counter(), 0.0, 0.0, 0
-        for b in range(batches):
+        for first, last in _chunks(len(x_tr), config.batch_size, per_call):
             if cancel.is_set():
                 status = "cancelled"
             elif max_batches is not None and done_batches >= max_batches:
                 status = "dry-run"
             if status != "completed":
                 break
-            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-            loss, hits = step(tf.constant(idx), tf.constant([config.seed, epoch * 100_003 + b]))
-            loss_sum += float(loss) * len(idx)
-            correct += float(hits)
-            seen += len(idx)
-            done_batches += 1
+            if max_batches is not None:
+                last = min(last, first + max_batches - done_batches)
+            # (K, B) indices of K equal batches, and each batch's augmentation seed.
+            idx = order[first * config.batch_size : last * config.batch_size]
+            idx = idx.reshape(last - first, -1)
+            seeds = [[config.seed, epoch * 100_003 + b] for b in range(first, last)]
+            losses, hits = run_steps(tf.constant(idx), tf.constant(seeds, tf.int32))
+            loss_sum += float(tf.reduce_sum(losses)) * idx.shape[1]
+            correct += float(tf.reduce_sum(hits))
+            seen += idx.size
+            done_batches += last - first
             if on_progress is not None:
                 spent = time.perf_counter() - epoch_start
                 on_progress(
@@ -147,7 +206,7 @@ def train(
                         "batch",
                         epoch,
                         config.epochs,
-                        b + 1,
+                        last,
                         batches,
                         loss_sum / seen,
                         correct / seen,
@@ -186,22 +245,55 @@ def train(
                     list(history),
                 )
             )
+        if on_epoch is not None:
+            on_epoch(epoch, model)
+    if precision == "bf16":
+        trained, model = model, initial_model if initial_model is not None else build_model(config)
+        model.set_weights(trained.get_weights())
     return TrainResult(
-        model, config, history, time.perf_counter() - started, status, len(x_tr), len(x_val)
+        model,
+        config,
+        history,
+        time.perf_counter() - started,
+        status,
+        len(x_tr),
+        len(x_val),
+        precision,
     )
 
 
-def _make_train_step(
+def _mixed_copy(config: LeNetConfig, model: keras.Model) -> keras.Model:
+    """``model``'s network and weights under the ``mixed_bfloat16`` policy."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        mixed = build_model(config)  # the output layer stays float32 (softmax and loss)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    mixed.set_weights(model.get_weights())
+    return mixed
+
+
+def _chunks(n: int, batch_size: int, per_call: int) -> list[tuple[int, int]]:
+    """Batch ranges ``[first, last)`` for one epoch of ``n`` images: up to ``per_call`` full
+    batches each, and the short last batch (if any) on its own, so every call sees equal
+    batches."""
+    full = n // batch_size
+    spans = [(b, min(b + per_call, full)) for b in range(0, full, per_call)]
+    return spans + ([(full, full + 1)] if n % batch_size else [])
+
+
+def _make_train_steps(
     model: keras.Model,
     optimizer: keras.optimizers.Optimizer,
     images: tf.Tensor,
     labels: tf.Tensor,
     config: LeNetConfig,
 ):  # type: ignore[no-untyped-def]
+    """A compiled loop over K batches: one Python call, one graph, per ``CHUNK_IMAGES``."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     augment = config.augmented
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int32)])
     def step(idx: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(tf.gather(images, idx), tf.float32)[..., None] / 255.0  # (B, 28, 28, 1)
         y = tf.gather(labels, idx)
@@ -217,7 +309,20 @@ def _make_train_step(
         )
         return loss, hits
 
-    return step
+    @tf.function(
+        input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, 2], tf.int32)]
+    )
+    def run_steps(idx: tf.Tensor, seeds: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        k = tf.shape(idx)[0]
+        losses = tf.TensorArray(tf.float32, size=k)
+        hits = tf.TensorArray(tf.float32, size=k)
+        for i in tf.range(k):
+            loss, hit = step(idx[i], seeds[i])
+            losses = losses.write(i, loss)
+            hits = hits.write(i, hit)
+        return losses.stack(), hits.stack()  # (K,) mean loss and correct count per batch
+
+    return run_steps
 
 
 def _make_eval_step(model: keras.Model) -> Callable[[np.ndarray, np.ndarray], tuple[float, float]]:

@@ -1,9 +1,10 @@
 """One training job in its own process: ``python -m lenet.worker JOB_DIR --home HOME``.
 
 Trains the job's config, reports progress to ``progress.json`` a few times a second, stops
-within one batch when ``cancel`` appears (or when the server that started it dies), and on
-success evaluates on the test set and saves the model to the store (atomically). It always
-ends by writing ``result.json`` (done, failed or cancelled), unless it is killed.
+within one compiled chunk of batches when ``cancel`` appears (or when the server that started
+it dies), and on success evaluates on the test set and saves the model to the store
+(atomically). It always ends by writing ``result.json`` (done, failed or cancelled), unless it
+is killed.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from lenet import train as train_module
 from lenet.augment import augment_batch
 from lenet.config import LeNetConfig
-from lenet.train import split_training_data, train
+from lenet.train import _chunks, split_training_data, train
 
 
 def test_three_epochs_on_a_thousand_images_lower_the_loss(small_mnist):
@@ -20,8 +21,10 @@ def test_three_epochs_on_a_thousand_images_lower_the_loss(small_mnist):
     assert result.history[-1]["accuracy"] > result.history[0]["accuracy"]
     assert result.train_size == 900 and result.val_size == 100
     assert {"val_loss", "val_accuracy", "seconds", "images_per_s"} <= result.history[0].keys()
+    # 900 images in batches of 32: one compiled call for the 28 full batches, one for the rest.
     batches = [p for p in seen if p.kind == "batch"]
-    assert len(batches) == 3 * 29 and batches[-1].batch == batches[-1].batches == 29
+    assert [p.batch for p in batches] == [28, 29] * 3
+    assert batches[-1].batch == batches[-1].batches == 29
     assert [p.epoch for p in seen if p.kind == "epoch"] == [1, 2, 3]
 
 
@@ -47,7 +50,34 @@ def test_same_seed_same_model(small_mnist, extra):
     assert c.history[0]["loss"] != a.history[0]["loss"]
 
 
-def test_cancel_stops_within_one_batch_and_is_reported(small_mnist):
+@pytest.mark.parametrize(
+    ("n", "per_call", "expected"),
+    [
+        (900, 128, [(0, 28), (28, 29)]),
+        (896, 10, [(0, 10), (10, 20), (20, 28)]),
+        (20, 4, [(0, 1)]),
+        (100, 1, [(0, 1), (1, 2), (2, 3), (3, 4)]),
+    ],
+)
+def test_chunks_cover_every_batch_once_with_equal_batches_per_call(n, per_call, expected):
+    assert _chunks(n, 32, per_call) == expected
+
+
+def test_chunk_size_does_not_change_the_model(small_mnist, monkeypatch):
+    x, y, _, _ = small_mnist
+    config = LeNetConfig(
+        epochs=1, batch_size=32, train_subset=300, conv_dropout=(0.2, 0.2), aug_shift=0.1
+    )
+    whole = train(config, (x, y))
+    monkeypatch.setattr(train_module, "CHUNK_IMAGES", 32)  # one batch per compiled call
+    one_by_one = train(config, (x, y))
+    assert whole.history[0]["accuracy"] == one_by_one.history[0]["accuracy"]
+    for wa, wb in zip(weights(whole), weights(one_by_one), strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
+
+
+def test_cancel_stops_within_one_chunk_and_is_reported(small_mnist, monkeypatch):
+    monkeypatch.setattr(train_module, "CHUNK_IMAGES", 64)  # two batches of 32 per call
     x, y, _, _ = small_mnist
     cancel = threading.Event()
     batches = []
@@ -55,14 +85,14 @@ def test_cancel_stops_within_one_batch_and_is_reported(small_mnist):
     def on_progress(p):
         if p.kind == "batch":
             batches.append(p.batch)
-            if p.batch == 3:
+            if p.batch == 6:
                 cancel.set()
 
     result = train(
         LeNetConfig(epochs=2, batch_size=32), (x, y), on_progress=on_progress, cancel=cancel
     )
     assert result.status == "cancelled" and not result.completed
-    assert batches == [1, 2, 3] and result.history == []
+    assert batches == [2, 4, 6] and result.history == []
 
 
 def test_dry_run_trains_one_batch(small_mnist):
@@ -104,3 +134,52 @@ def test_augmentation_is_seeded_and_keeps_ink_in_frame():
     assert np.all(a.sum((1, 2, 3)) > 10)  # the stroke is moved, not lost
     identity = augment_batch(tf.constant(x), tf.constant([1, 2]), LeNetConfig()).numpy()
     np.testing.assert_allclose(identity, x, atol=1e-6)
+
+
+FLAGS = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma {extra}\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "extra", "expected"),
+    [
+        (None, "", "fp32"),  # AVX2 only (AMD EPYC Milan, this project's CI)
+        (None, "avx512f avx512_bf16", "bf16"),
+        (None, "amx_bf16 amx_tile", "bf16"),
+        ("auto", "avx512f", "fp32"),
+        ("fp32", "amx_bf16", "fp32"),
+        ("BF16", "", "bf16"),
+    ],
+)
+def test_precision_is_bf16_only_on_cpus_with_native_bf16(monkeypatch, env, extra, expected):
+    if env is None:
+        monkeypatch.delenv("LENET_PRECISION", raising=False)
+    else:
+        monkeypatch.setenv("LENET_PRECISION", env)
+    assert train_module.training_precision(FLAGS.format(extra=extra)) == expected
+
+
+def test_bad_precision_setting_is_refused_before_training(small_mnist, monkeypatch):
+    monkeypatch.setenv("LENET_PRECISION", "fp8")
+    x, y, _, _ = small_mnist
+    with pytest.raises(ValueError, match="LENET_PRECISION='fp8' is invalid"):
+        train(LeNetConfig(epochs=1), (x, y))
+
+
+def test_bf16_run_returns_a_float32_model(small_mnist, monkeypatch):
+    monkeypatch.setenv("LENET_PRECISION", "bf16")
+    x, y, x_test, _ = small_mnist
+    config = LeNetConfig(epochs=2, batch_size=32, train_subset=600, batch_norm=(True, False))
+    epochs = []
+    result = train(config, (x, y), on_epoch=lambda e, m: epochs.append((e, m.dtype_policy.name)))
+    assert result.precision == "bf16" and result.completed
+    assert epochs == [(1, "mixed_bfloat16"), (2, "mixed_bfloat16")]
+    assert {layer.dtype_policy.name for layer in result.model.layers} == {"float32"}
+    assert result.history[1]["loss"] < result.history[0]["loss"]
+    probs = result.model(x_test[:8, :, :, None].astype("float32") / 255.0).numpy()
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    # Fine-tuning trains the given model in place, in bf16 too.
+    before = weights(result)
+    tuned = train(config.replace(epochs=1), (x, y), initial_model=result.model)
+    assert tuned.model is result.model
+    assert any(not np.array_equal(a, b) for a, b in zip(before, weights(tuned), strict=True))
