@@ -14,6 +14,7 @@ from lenet.store import StoreError
 ui.require_router()
 
 DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
+DEFAULT_STROKE = 20
 STEP_TITLES = {
     "ink": "ink found",
     "cropped": "cropped",
@@ -23,6 +24,8 @@ STEP_TITLES = {
 
 if "draw_canvas_n" not in st.session_state:
     st.session_state["draw_canvas_n"] = 0
+if "draw_stroke" not in st.session_state:
+    st.session_state["draw_stroke"] = DEFAULT_STROKE
 
 
 def clear_canvas() -> None:
@@ -30,9 +33,8 @@ def clear_canvas() -> None:
 
 
 def canvas_image():  # type: ignore[no-untyped-def]
-    width = st.slider("Stroke width", 6, 40, 20, key="draw_stroke")
     result = st_canvas(
-        stroke_width=width,
+        stroke_width=st.session_state["draw_stroke"],
         stroke_color="#ffffff",
         background_color="#000000",
         height=280,
@@ -41,14 +43,17 @@ def canvas_image():  # type: ignore[no-untyped-def]
         return_image_data=True,
         key=f"draw_canvas_{st.session_state['draw_canvas_n']}",
     )
-    st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:", key="draw_clear")
+    row = st.container(horizontal=True)
+    row.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:", key="draw_clear")
+    # Settings live in popovers: their widgets load only when opened, which keeps the canvas's
+    # first appearance fast (benchmarks/bench_startup.py).
+    with row.popover(f"Pen: {st.session_state['draw_stroke']} px", icon=":material/stylus:"):
+        st.slider("Stroke width (px)", 6, 40, key="draw_stroke")
     return result.image_data
 
 
 def uploaded_image():  # type: ignore[no-untyped-def]
-    file = st.file_uploader(
-        "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
-    )
+    file = st.session_state.get("draw_upload")
     if file is None:
         return None
     try:
@@ -140,23 +145,25 @@ def draw() -> None:
     if not names:
         st.info("No usable models. Train one with `python -m lenet train`.")
         st.stop()
-    chosen = st.multiselect(
-        "Models",
-        names,
-        key="draw_models",
-        max_selections=6,
-        default=[n for n in DEFAULT_MODELS if n in names] or names[:1],
-    )
+    if "draw_models" not in st.session_state:
+        st.session_state["draw_models"] = [n for n in DEFAULT_MODELS if n in names] or names[:1]
+    # A stored choice may name a model deleted since; the widget only accepts current names.
+    st.session_state["draw_models"] = [n for n in st.session_state["draw_models"] if n in names]
+    chosen: list[str] = st.session_state["draw_models"]
+    bar = st.container(horizontal=True)
+    with bar.popover(f"Models: {len(chosen)} of {len(names)}", icon=":material/tune:"):
+        st.multiselect("Models", names, key="draw_models", max_selections=6)
+    with bar.popover("Upload a photo instead", icon=":material/upload:"):
+        st.file_uploader(
+            "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
+        )
     left, right = st.columns([3, 4], gap="large")
     with left:
-        source = st.radio(
-            "Input",
-            ["Draw", "Upload"],
-            horizontal=True,
-            key="draw_source",
-            label_visibility="collapsed",
-        )
-        image = canvas_image() if source == "Draw" else uploaded_image()
+        image = canvas_image()
+        upload = uploaded_image()
+        if upload is not None:
+            st.caption("Showing your photo: remove it under *Upload a photo instead* to draw.")
+            image = upload
     try:
         prep = None if image is None else to_mnist(image)
     except ValueError as exc:

@@ -112,7 +112,8 @@ def test_clear_changes_the_canvas_key(home):
 def test_upload_goes_through_the_same_pipeline(home, small_mnist, tiny_store):
     x_test = small_mnist[2]
     at = draw_app(["tiny"])
-    at.radio(key="draw_source").set_value("Upload").run()
+    uploader = at.get("file_uploader")
+    assert len(uploader) == 1 and uploader[0].proto.label == "A photo or scan of one digit"
     assert not at.exception and "Draw a digit" in at.info[0].value  # nothing uploaded yet
     # AppTest cannot drive st.file_uploader; the page's reader is what an upload reaches.
     from lenet.preprocess import load_image, to_mnist

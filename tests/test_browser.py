@@ -7,6 +7,7 @@ On a failure the page is saved to ``test-artifacts/<test name>.png``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,13 +94,17 @@ def page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterato
 
 
 def ensure_selected(page: Any, model: str) -> None:
-    """Pick ``model`` in the Models multiselect unless it is already chosen."""
+    """Pick ``model`` in the Models multiselect (in its popover) unless it is chosen."""
+    page.get_by_test_id("stPopover").filter(has_text="Models:").locator("button").click()
     widget = page.get_by_test_id("stMultiSelect")
+    expect(widget.get_by_role("button", name=re.compile("^Remove ")).first).to_be_visible()
     if widget.get_by_role("button", name=f"Remove {model}", exact=True).count() == 0:
         widget.locator("input").click()
         page.get_by_role("option", name=model, exact=True).click()
-        page.keyboard.press("Escape")
     expect(widget.get_by_role("button", name=f"Remove {model}", exact=True)).to_be_visible()
+    page.keyboard.press("Escape")  # closes the list, then the popover
+    page.keyboard.press("Escape")
+    expect(widget).to_be_hidden()
 
 
 def test_deep_link_runs_inside_the_router(page: Any, model: str) -> None:

@@ -247,6 +247,7 @@ def test_training_run_from_the_browser_lands_on_the_draw_page(page: Any, server:
     assert (job["config"]["epochs"], job["config"]["train_subset"]) == (1, 300), job["config"]
 
     page.goto(f"{server.url}/draw")
+    page.get_by_test_id("stPopover").filter(has_text="Models:").locator("button").click()
     models = page.locator(".st-key-draw_models")
     models.locator("input").wait_for(state="visible", timeout=60_000)
     wait_until_idle(page)
