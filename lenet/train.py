@@ -162,16 +162,16 @@ def train(
     precision = training_precision()
     keras.utils.set_random_seed(config.seed)
     model = initial_model if initial_model is not None else build_model(config)
-    if precision == "bf16":
-        # Same layers, bfloat16 compute and float32 variables; weights are copied back below.
-        model = _mixed_copy(config, model)
+    # bf16: the same layers with bfloat16 compute and float32 variables train; their weights
+    # go back into the float32 ``model`` at the end.
+    net = _mixed_copy(config, model) if precision == "bf16" else model
     batches = -(-len(x_tr) // config.batch_size)
     optimizer = make_optimizer(config, batches * config.epochs)
-    optimizer.build(model.trainable_variables)  # no variable may be created inside the loop
+    optimizer.build(net.trainable_variables)  # no variable may be created inside the loop
     images = tf.constant(x_tr)  # (N, 28, 28) uint8, stays in the graph
     labels = tf.constant(y_tr.astype("int32"))
-    run_steps = _make_train_steps(model, optimizer, images, labels, config)
-    evaluate = _make_eval_step(model)
+    run_steps = _make_train_steps(net, optimizer, images, labels, config)
+    evaluate = _make_eval_step(net)
     cancel = cancel or threading.Event()
     per_call = max(1, CHUNK_IMAGES // config.batch_size)
     rng = np.random.default_rng(config.seed)
@@ -246,10 +246,9 @@ def train(
                 )
             )
         if on_epoch is not None:
-            on_epoch(epoch, model)
-    if precision == "bf16":
-        trained, model = model, initial_model if initial_model is not None else build_model(config)
-        model.set_weights(trained.get_weights())
+            on_epoch(epoch, net)
+    if net is not model:
+        model.set_weights(net.get_weights())
     return TrainResult(
         model,
         config,
