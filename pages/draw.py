@@ -49,6 +49,10 @@ def canvas_image():  # type: ignore[no-untyped-def]
     # first appearance fast (benchmarks/bench_startup.py).
     with row.popover(f"Pen: {st.session_state['draw_stroke']} px", icon=":material/stylus:"):
         st.slider("Stroke width (px)", 6, 40, key="draw_stroke")
+    with row.popover("Upload a photo instead", icon=":material/upload:"):
+        st.file_uploader(
+            "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
+        )
     return result.image_data
 
 
@@ -150,14 +154,9 @@ def draw() -> None:
     # A stored choice may name a model deleted since; the widget only accepts current names.
     st.session_state["draw_models"] = [n for n in st.session_state["draw_models"] if n in names]
     chosen: list[str] = st.session_state["draw_models"]
-    bar = st.container(horizontal=True)
-    with bar.popover(f"Models: {len(chosen)} of {len(names)}", icon=":material/tune:"):
-        st.multiselect("Models", names, key="draw_models", max_selections=6)
-    with bar.popover("Upload a photo instead", icon=":material/upload:"):
-        st.file_uploader(
-            "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
-        )
     left, right = st.columns([3, 4], gap="large")
+    with right.popover(f"Models: {len(chosen)} of {len(names)}", icon=":material/tune:"):
+        st.multiselect("Models", names, key="draw_models", max_selections=6)
     with left:
         image = canvas_image()
         upload = uploaded_image()
@@ -179,7 +178,7 @@ def draw() -> None:
     with left:
         st.image(plots.upscale(prep.image, 5), caption="What the models see (28x28)")
     if not chosen:
-        right.info("Pick at least one model above.")
+        right.info("Pick at least one model under Models.")
         return
     predictions: dict[str, int] = {}
     with right:

@@ -163,3 +163,30 @@ def test_marking_a_prediction_wrong_lands_in_my_drawings(page: Any, model: str, 
     wait_until_idle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "drawings.png", full_page=True)
+
+
+def test_an_uploaded_photo_is_read_then_removing_it_returns_to_drawing(
+    page: Any, model: str, tmp_path: Any
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    # A dark 7 on light paper, as a phone photo of a written digit would be (small MNIST 7s).
+    with np.load(REPO / "tests" / "fixtures" / "mnist_small.npz") as d:
+        seven = d["x_test"][d["y_test"] == 7][0]
+    photo = tmp_path / "seven.png"
+    Image.fromarray(255 - np.kron(seven, np.ones((6, 6), np.uint8))).save(photo)
+    ensure_selected(page, model)
+    upload = page.get_by_test_id("stPopover").filter(has_text="Upload a photo").locator("button")
+    upload.click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
+    expect(prediction(page, model)).to_have_text("7")
+    expect(page.get_by_text("Showing your photo", exact=False)).to_be_visible()
+    wait_until_idle(page)
+    uploader = page.get_by_test_id("stFileUploader")
+    if not uploader.is_visible():  # the rerun closed the popover
+        upload.click()
+    expect(uploader).to_be_visible()
+    uploader.get_by_role("button", name="Remove seven.png").click()
+    expect(prediction(page, model)).to_have_count(0)
+    expect(page.get_by_text(EMPTY_HINT)).to_be_visible()
