@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,19 +52,15 @@ def project_runner(
 ) -> Runner:
     """The project's own training path, as the app runs it (or with one lever changed)."""
 
+    env = {} if precision is None else {"LENET_PRECISION": precision}
+    chunk = train_module.CHUNK_IMAGES if chunk_images is None else chunk_images
+
     def run() -> float:
-        saved_chunk, saved_precision = train_module.CHUNK_IMAGES, os.environ.get("LENET_PRECISION")
-        if chunk_images is not None:
-            train_module.CHUNK_IMAGES = chunk_images
-        if precision is not None:
-            os.environ["LENET_PRECISION"] = precision
-        try:
+        with (
+            mock.patch.dict(os.environ, env),
+            mock.patch.object(train_module, "CHUNK_IMAGES", chunk),
+        ):
             result = train(config, (x, y))
-        finally:
-            train_module.CHUNK_IMAGES = saved_chunk
-            os.environ.pop("LENET_PRECISION", None)
-            if saved_precision is not None:
-                os.environ["LENET_PRECISION"] = saved_precision
         seconds = sum(h["seconds"] for h in result.history)  # whole-epoch wall time
         return result.train_size * len(result.history) / seconds
 
