@@ -137,9 +137,9 @@ def _bars(probabilities: list[float], top: int) -> str:
     return f"<div class='lenet-bars'>{''.join(cols)}</div>"
 
 
-def prediction_card(name: str, pred: Prediction) -> None:
-    """A model's answer: the digit large, its confidence, the top two when unsure, and the
-    ten probabilities as bars."""
+def prediction_card(name: str, pred: Prediction, bars: bool = True) -> None:
+    """A model's answer: the digit large, its confidence, the top two when unsure, and (with
+    ``bars``) the ten probabilities as bars."""
     unsure = (
         f"<div class='unsure'>Unsure: {pred.digit} ({pred.confidence:.0%}) or "
         f"{pred.runner_up} ({pred.runner_up_confidence:.0%})</div>"
@@ -150,7 +150,7 @@ def prediction_card(name: str, pred: Prediction) -> None:
         f"{CARD_CSS}<div class='lenet-card'><div class='name'>{name}</div>"
         f"<span class='digit' data-testid='prediction-{name}'>{pred.digit}</span>"
         f"<span class='conf'>{pred.confidence:.1%} confident</span>{unsure}"
-        f"{_bars(pred.probabilities, pred.digit)}</div>",
+        f"{_bars(pred.probabilities, pred.digit) if bars else ''}</div>",
         unsafe_allow_html=True,
     )
 

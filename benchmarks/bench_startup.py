@@ -15,7 +15,11 @@ bundled models) and measures:
 - next stroke: Clear, draw another digit in the same session, mouse-up to digit;
 - draw page ready (warm) and first prediction (warm): the same in a second page (a new
   session) on the same server;
-- server RSS: the server process and its children, after those four digits, and whether
+- interactive chart (second page): from turning on the "Interactive chart" toggle until
+  plotly has drawn the chart (the first plotly chart of a page loads plotly.js, about 4.7 MB),
+  the longest main-thread task meanwhile (the page cannot take strokes during it), and then
+  a stroke's mouse-up until the chart shows the new answer;
+- server RSS: the server process and its children, after all that, and whether
   TensorFlow's library is loaded in the server by then (the Draw page should not need it).
 
 Targets: draw page ready within 2 s of the server accepting connections, first prediction
@@ -63,6 +67,22 @@ CANVAS_READY_JS = """(() => {
 })()"""
 
 
+# Records the duration (ms) of every main-thread task over 50 ms.
+LONG_TASKS_JS = """(() => {
+    window.__lenetLongTasks = [];
+    new PerformanceObserver((list) => {
+        list.getEntries().forEach((e) => window.__lenetLongTasks.push(e.duration));
+    }).observe({type: "longtask"});
+})()"""
+
+# True once the probability chart's trace for a model peaks at a digit.
+CHART_SHOWS_JS = """([model, digit]) => {
+    const el = document.querySelector(".st-key-draw_probabilities .js-plotly-plot");
+    const trace = el && el.data && el.data.find((t) => t.name === model);
+    return !!trace && trace.y.indexOf(Math.max(...trace.y)) === digit;
+}"""
+
+
 @dataclass(frozen=True)
 class Run:
     """One fresh server: seconds, and MB for ``rss_mb``."""
@@ -76,6 +96,9 @@ class Run:
     page_ready_warm: float
     page_ready_warm_polled: float
     prediction_warm: float
+    chart_first: float
+    chart_longest_task: float
+    chart_stroke: float
     rss_mb: float
     tensorflow: bool
 
@@ -129,6 +152,27 @@ def clear(page: Any, model: str) -> None:
     page.get_by_text(bu.EMPTY_HINT).wait_for(state="visible", timeout=TIMEOUT_MS)
 
 
+def chart_seconds(page: Any, model: str) -> tuple[float, float, float]:
+    """Turn on the interactive chart (a digit is on the canvas) and time it.
+
+    Returns:
+        Seconds until plotly has drawn it, the longest main-thread task meanwhile, and a new
+        stroke's mouse-up until the chart shows that stroke's answer.
+    """
+    page.evaluate("window.__lenetLongTasks = []")
+    start = time.perf_counter()
+    page.locator(".st-key-draw_chart label").click()
+    page.locator(".st-key-draw_probabilities .js-plotly-plot").wait_for(
+        state="visible", timeout=TIMEOUT_MS
+    )
+    first = time.perf_counter() - start
+    longest = page.evaluate("Math.max(0, ...window.__lenetLongTasks)") / 1000
+    clear(page, model)
+    drawn = bu.draw_strokes(page, bu.DIGIT_STROKES[0])
+    page.wait_for_function(CHART_SHOWS_JS, arg=[model, 0], polling="raf", timeout=TIMEOUT_MS)
+    return first, longest, time.perf_counter() - drawn.mouse_up
+
+
 def one_run(browser: Any, model: str) -> Run:
     with tempfile.TemporaryDirectory(prefix="lenet-bench-") as tmp:
         port = bu.free_port()
@@ -137,6 +181,7 @@ def one_run(browser: Any, model: str) -> Run:
         second = browser.new_page(viewport=VIEWPORT)
         for page in (first, second):
             page.add_init_script(CANVAS_READY_JS)
+            page.add_init_script(LONG_TASKS_JS)
         messages = record_messages(first)
         start = time.perf_counter()
         proc = bu.start_server(port, Path(tmp) / "home", log)
@@ -152,6 +197,7 @@ def one_run(browser: Any, model: str) -> Run:
             prediction_warm, _ = predict_seconds(second, model, 0)
             clear(second, model)
             predict_seconds(second, model, 1)  # single strokes: a 4's first one is not a 4
+            chart_first, chart_longest_task, chart_stroke = chart_seconds(second, model)
             rss = bu.rss_mb(proc.pid)
             tensorflow = bu.maps_library(proc.pid, "_pywrap_tensorflow")
         except Exception:
@@ -171,6 +217,9 @@ def one_run(browser: Any, model: str) -> Run:
         page_ready_warm,
         page_ready_warm_polled,
         prediction_warm,
+        chart_first,
+        chart_longest_task,
+        chart_stroke,
         rss,
         tensorflow,
     )
@@ -216,6 +265,8 @@ def main() -> int:
                     f"warm page ready {run.page_ready_warm:.2f} s "
                     f"(seen by Playwright {run.page_ready_warm_polled:.2f} s), "
                     f"warm first prediction {run.prediction_warm:.2f} s, "
+                    f"chart on {run.chart_first:.2f} s (longest task "
+                    f"{run.chart_longest_task:.2f} s), stroke to chart {run.chart_stroke:.2f} s, "
                     f"RSS {run.rss_mb:.0f} MB, "
                     f"TensorFlow {'loaded' if run.tensorflow else 'not loaded'}"
                 )
@@ -244,6 +295,11 @@ def main() -> int:
     print(
         f"first prediction, second session {median['prediction_warm']:.2f} s (warm median) "
         f"{verdict(median['prediction_warm'], PREDICTION_TARGET_S)}"
+    )
+    print(
+        f"interactive chart: drawn {median['chart_first']:.2f} s after turning it on, "
+        f"page busy for up to {median['chart_longest_task']:.2f} s meanwhile; then a stroke "
+        f"to the updated chart {median['chart_stroke']:.2f} s (medians)"
     )
     print(
         f"targets: draw page ready {verdict(median['page_ready_cold'], PAGE_READY_TARGET_S)}; "

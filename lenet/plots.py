@@ -263,3 +263,37 @@ def per_class_accuracy(accuracies: dict[str, list[float]]) -> go.Figure:
         legend=dict(orientation="h", y=-0.3),
     )
     return fig
+
+
+def probability_bars(probabilities: dict[str, list[float]]) -> go.Figure:
+    """Each model's ten probabilities for one drawing: grouped bars, one colour per model.
+
+    Args:
+        probabilities: model name -> ten probabilities (in display order).
+    """
+    fig = go.Figure()
+    for i, (name, probs) in enumerate(probabilities.items()):
+        values = [float(p) * 100 for p in probs]  # plain floats: readable figure JSON
+        if len(values) != 10:
+            raise ValueError(f"{name}: expected 10 probabilities, got {len(values)}")
+        fig.add_trace(
+            go.Bar(
+                x=[str(d) for d in range(10)],
+                y=values,
+                name=name,
+                marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.1f}}%<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        bargap=0.25,
+        height=240,
+        margin=dict(l=10, r=10, t=30, b=10),
+        font=FONT,
+        yaxis=dict(title="probability (%)", range=[0, 101], dtick=25),
+        xaxis=dict(title=None, type="category", tickfont=dict(size=15)),
+        legend=dict(orientation="h", x=0, y=1.16),
+        showlegend=True,
+    )
+    return fig

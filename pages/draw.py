@@ -26,6 +26,9 @@ if "draw_canvas_n" not in st.session_state:
     st.session_state["draw_canvas_n"] = 0
 if "draw_stroke" not in st.session_state:
     st.session_state["draw_stroke"] = DEFAULT_STROKE
+# Off at first: plotly's first load stalls the page (see README). Re-assigned on every run so
+# the choice outlives the runs without a drawing, when the toggle is not on the page.
+st.session_state["draw_chart"] = st.session_state.get("draw_chart", False)
 
 
 def clear_canvas() -> None:
@@ -181,6 +184,7 @@ def draw() -> None:
         right.info("Pick at least one model under Models.")
         return
     predictions: dict[str, int] = {}
+    probabilities: dict[str, list[float]] = {}
     with right:
         for row in range(0, len(chosen), 3):
             for col, name in zip(st.columns(3), chosen[row : row + 3], strict=False):
@@ -191,7 +195,21 @@ def draw() -> None:
                         st.error(str(exc))
                         continue
                     predictions[name] = pred.digit
-                    ui.prediction_card(name, pred)
+                    probabilities[name] = pred.probabilities
+                    ui.prediction_card(name, pred, bars=not st.session_state["draw_chart"])
+        if probabilities:
+            st.toggle(
+                "Interactive chart",
+                key="draw_chart",
+                help="All the models' probabilities in one plotly chart (hover for exact "
+                "values). The browser takes about a second to load plotly the first time.",
+            )
+            if st.session_state["draw_chart"]:
+                st.plotly_chart(
+                    plots.probability_bars(probabilities),
+                    key="draw_probabilities",
+                    config={"displayModeBar": False},
+                )
         if predictions:
             feedback(predictions, prep.image, image)
     with st.expander("Inside the network"):

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -101,6 +102,39 @@ def test_draw_page_predicts_an_injected_drawing(home, small_mnist, tiny_store):
     expected = int(tiny_store.predictor("tiny").predict(prep.image)[0].argmax())
     assert f"data-testid='prediction-tiny'>{expected}<" in html
     assert html.count("class='col'") == 10 and "class='bar top'" in html  # ten bars
+
+
+def test_interactive_chart_replaces_the_bars_with_one_plotly_chart(home, small_mnist):
+    at = draw_app(["tiny"])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    assert at.toggle(key="draw_chart").value is False and not at.get("plotly_chart")
+    at.toggle(key="draw_chart").set_value(True).run()
+    assert not at.exception
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    assert [t["name"] for t in figure["data"]] == ["tiny"]
+    assert len(figure["data"][0]["y"]) == 10 and abs(sum(figure["data"][0]["y"]) - 100) < 0.01
+    html = " ".join(m.value for m in at.markdown)
+    assert "data-testid='prediction-tiny'" in html and "class='col'" not in html  # no bars
+    # Clear and draw again: the choice outlives the empty canvas (no toggle on the page then).
+    at.button(key="draw_clear").click().run()
+    assert not at.get("plotly_chart") and not at.get("toggle")
+    at.session_state["draw_canvas_1"] = canvas_state(stroke_canvas(small_mnist[2][1]))
+    at.run()
+    assert at.toggle(key="draw_chart").value is True and len(at.get("plotly_chart")) == 1
+    at.toggle(key="draw_chart").set_value(False).run()
+    assert not at.get("plotly_chart") and "class='col'" in " ".join(m.value for m in at.markdown)
+
+
+def test_probability_chart_groups_models_and_rejects_a_wrong_count():
+    from lenet.plots import probability_bars
+
+    fig = probability_bars({"a": list(np.eye(10)[3]), "b": [0.1] * 10})
+    assert [t.name for t in fig.data] == ["a", "b"] and fig.layout.barmode == "group"
+    assert list(fig.data[0].y) == [0, 0, 0, 100, 0, 0, 0, 0, 0, 0]
+    with pytest.raises(ValueError, match="b: expected 10 probabilities, got 9"):
+        probability_bars({"a": [0.1] * 10, "b": [0.1] * 9})
 
 
 def test_clear_changes_the_canvas_key(home):

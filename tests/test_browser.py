@@ -190,3 +190,24 @@ def test_an_uploaded_photo_is_read_then_removing_it_returns_to_drawing(
     uploader.get_by_role("button", name="Remove seven.png").click()
     expect(prediction(page, model)).to_have_count(0)
     expect(page.get_by_text(EMPTY_HINT)).to_be_visible()
+
+
+def test_interactive_chart_draws_every_models_probabilities(page: Any, model: str) -> None:
+    ensure_selected(page, model)
+    draw_strokes(page, DIGIT_STROKES[0])
+    expect(prediction(page, model)).to_have_text("0")
+    page.locator(".st-key-draw_chart label").click()
+    chart = page.locator(".st-key-draw_probabilities .js-plotly-plot")
+    expect(chart).to_be_visible(timeout=30_000)
+    # One trace per chosen model, named in the legend; the drawn digit's bar is the tallest.
+    legend = chart.locator(".legend .traces")
+    expect(legend.filter(has_text=model)).to_have_count(1)
+    heights = chart.evaluate("(el, name) => el.data.find((t) => t.name === name).y", model)
+    assert len(heights) == 10 and max(range(10), key=heights.__getitem__) == 0, heights
+    expect(page.locator(".lenet-bars")).to_have_count(0)  # the chart replaces the cards' bars
+    wait_until_idle(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "draw-chart.png", full_page=True)
+    page.locator(".st-key-draw_chart label").click()  # back to bars for the tests after
+    expect(chart).to_have_count(0)
+    expect(page.locator(".lenet-bars").first).to_be_visible()
