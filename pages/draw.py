@@ -29,6 +29,8 @@ if "draw_stroke" not in st.session_state:
 # Off at first: plotly's first load stalls the page (see README). Re-assigned on every run so
 # the choice outlives the runs without a drawing, when the toggle is not on the page.
 st.session_state["draw_chart"] = st.session_state.get("draw_chart", False)
+for _key in ("draw_inside_open", "draw_how_open"):  # likewise the expanders' open state
+    st.session_state[_key] = st.session_state.get(_key, False)
 
 
 def clear_canvas() -> None:
@@ -102,6 +104,30 @@ def inside(chosen: list[str], image) -> None:  # type: ignore[no-untyped-def]
         plots.map_grid(seen.c3, columns=4, scale=8 if seen.c3.shape[0] <= 10 else 5),
         caption=f"C3: {seen.c3.shape[-1]} feature maps, {seen.c3.shape[0]}x{seen.c3.shape[1]}",
     )
+
+
+def how(model: str, image, prep) -> None:  # type: ignore[no-untyped-def]
+    """The preprocessing steps, and the naive resize next to the faithful pipeline."""
+    st.markdown(
+        "MNIST digits were size-normalised to fit a 20x20 box (keeping the aspect "
+        "ratio) and centred by their centre of mass in 28x28. The same is done here:"
+    )
+    for col, (step, img) in zip(st.columns(len(prep.steps)), prep.steps.items(), strict=False):
+        col.image(
+            plots.upscale(img, max(1, 112 // max(img.shape))),
+            caption=STEP_TITLES.get(step, step),
+        )
+    naive = naive_resize(image)
+    a, b = st.columns(2)
+    for col, img, label in (
+        (a, naive, "naive 28x28 resize"),
+        (b, prep.image, "faithful pipeline"),
+    ):
+        pred = describe(ui.predictor(model).predict(img)[0])
+        col.image(
+            plots.upscale(img, 5),
+            caption=f"{label}: {model} says {pred.digit} ({pred.confidence:.0%})",
+        )
 
 
 def save_feedback(digit: int, predictions: dict[str, int], image28, raw) -> None:  # type: ignore[no-untyped-def]
@@ -212,30 +238,16 @@ def draw() -> None:
                 )
         if predictions:
             feedback(predictions, prep.image, image)
-    with st.expander("Inside the network"):
-        inside(chosen, prep.image)
-    with st.expander("How the drawing becomes MNIST"):
-        st.markdown(
-            "MNIST digits were size-normalised to fit a 20x20 box (keeping the aspect "
-            "ratio) and centred by their centre of mass in 28x28. The same is done here:"
-        )
-        for col, (step, img) in zip(st.columns(len(prep.steps)), prep.steps.items(), strict=False):
-            col.image(
-                plots.upscale(img, max(1, 112 // max(img.shape))),
-                caption=STEP_TITLES.get(step, step),
-            )
-        naive = naive_resize(image)
-        first = chosen[0]
-        a, b = st.columns(2)
-        for col, img, label in (
-            (a, naive, "naive 28x28 resize"),
-            (b, prep.image, "faithful pipeline"),
-        ):
-            pred = describe(ui.predictor(first).predict(img)[0])
-            col.image(
-                plots.upscale(img, 5),
-                caption=f"{label}: {first} says {pred.digit} ({pred.confidence:.0%})",
-            )
+    # Lazy expanders: their content is computed and sent only while they are open, so a
+    # stroke with both closed costs neither the server nor the browser anything for them.
+    inside_box = st.expander("Inside the network", key="draw_inside_open", on_change="rerun")
+    if inside_box.open:
+        with inside_box:
+            inside(chosen, prep.image)
+    how_box = st.expander("How the drawing becomes MNIST", key="draw_how_open", on_change="rerun")
+    if how_box.open:
+        with how_box:
+            how(chosen[0], image, prep)
 
 
 draw()

@@ -137,6 +137,41 @@ def test_probability_chart_groups_models_and_rejects_a_wrong_count():
         probability_bars({"a": [0.1] * 10, "b": [0.1] * 9})
 
 
+def image_captions(at: AppTest) -> str:
+    return " | ".join(img.caption for el in at.get("image") for img in el.proto.imgs)
+
+
+def test_expanders_compute_their_content_only_while_open(home, small_mnist):
+    at = draw_app(["tiny"])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    assert [e.label for e in at.expander] == [
+        "Inside the network",
+        "How the drawing becomes MNIST",
+    ]
+    assert image_captions(at) == "What the models see (28x28)"  # both closed: nothing in them
+    at.session_state["draw_inside_open"] = True
+    at.run()
+    captions = image_captions(at)
+    assert not at.exception and "Evidence for" in captions and "C1:" in captions
+    assert "C3:" in captions and "learned C1 filters" in captions
+    at.session_state["draw_how_open"] = True
+    at.run()
+    captions = image_captions(at)
+    assert "naive 28x28 resize: tiny says" in captions
+    assert "faithful pipeline: tiny says" in captions
+    assert "centred by mass (28x28)" in captions
+    # Clear and draw again: they are still open (no expander is on the page in between).
+    at.button(key="draw_clear").click().run()
+    assert not at.expander
+    at.session_state["draw_canvas_1"] = canvas_state(stroke_canvas(small_mnist[2][1]))
+    at.run()
+    assert "Evidence for" in image_captions(at) and "faithful pipeline" in image_captions(at)
+    at.session_state["draw_inside_open"] = False
+    at.run()
+    assert "Evidence for" not in image_captions(at) and "faithful pipeline" in image_captions(at)
+
+
 def test_clear_changes_the_canvas_key(home):
     at = draw_app(["tiny"])
     at.button(key="draw_clear").click().run()

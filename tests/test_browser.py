@@ -211,3 +211,20 @@ def test_interactive_chart_draws_every_models_probabilities(page: Any, model: st
     page.locator(".st-key-draw_chart label").click()  # back to bars for the tests after
     expect(chart).to_have_count(0)
     expect(page.locator(".lenet-bars").first).to_be_visible()
+
+
+def test_expanders_fill_in_when_opened(page: Any, model: str) -> None:
+    ensure_selected(page, model)
+    draw_strokes(page, DIGIT_STROKES[7])
+    expect(prediction(page, model)).to_have_text("7")
+    expect(page.get_by_text("Evidence for", exact=False)).to_have_count(0)  # closed: not sent
+    # The lower one first: opening the upper one moves the lower one's header down.
+    page.get_by_text("How the drawing becomes MNIST", exact=True).click()
+    expect(page.get_by_text("faithful pipeline:", exact=False)).to_be_visible()
+    expect(page.get_by_text("naive 28x28 resize:", exact=False)).to_be_visible()
+    page.get_by_text("Inside the network", exact=True).click()
+    expect(page.get_by_text("Evidence for 7", exact=False)).to_be_visible()
+    expect(page.get_by_text("C1: ", exact=False)).to_be_visible()
+    wait_until_idle(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "draw-expanders.png", full_page=True)
