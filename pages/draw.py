@@ -171,6 +171,7 @@ def feedback(predictions: dict[str, int], image28, raw) -> None:  # type: ignore
 
 def draw() -> None:
     st.title("Draw a digit")
+    st.space(20)  # room for the canvas's hover toolbar, which floats above it
     if st.session_state.get("draw_feedback"):
         kind, text = st.session_state.pop("draw_feedback")
         (st.success if kind == "success" else st.error)(text)
