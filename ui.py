@@ -107,10 +107,16 @@ def sidebar() -> None:
 CARD_CSS = """
 <style>
 .lenet-card {border: 1px solid #e5e7eb; border-radius: 14px; padding: 10px 14px 10px 14px;
-             background: linear-gradient(180deg, #fafaff 0%, #ffffff 60%);}
-.lenet-card .name {font-weight: 600; color: #374151; font-size: 0.95rem;}
+             background: linear-gradient(180deg, #fafaff 0%, #ffffff 60%);
+             container-type: inline-size;}
+.lenet-card .name {font-weight: 600; color: #374151; font-size: 0.95rem; white-space: nowrap;
+                   overflow: hidden; text-overflow: ellipsis;}
 .lenet-card .digit {font-size: 4.2rem; font-weight: 800; line-height: 1.0; color: #4f46e5;}
-.lenet-card .conf {color: #6b7280; font-size: 0.95rem; margin-left: 0.4rem;}
+.lenet-card .conf {color: #6b7280; font-size: 0.95rem; margin-left: 0.4rem;
+                   white-space: nowrap; display: inline-block;}
+@container (max-width: 190px) {  /* narrow cards (three to a row on a laptop) */
+  .lenet-card .conf {display: block; margin-left: 0; font-size: 0.85rem;}
+}
 .lenet-card .unsure {color: #b45309; font-size: 0.9rem; font-weight: 600;}
 .lenet-bars {display: flex; align-items: flex-end; gap: 4px; height: 96px; margin-top: 10px;}
 .lenet-bars .col {flex: 1; display: flex; flex-direction: column; align-items: center;
@@ -147,7 +153,7 @@ def prediction_card(name: str, pred: Prediction, bars: bool = True) -> None:
         else ""
     )
     st.markdown(
-        f"{CARD_CSS}<div class='lenet-card'><div class='name'>{name}</div>"
+        f"{CARD_CSS}<div class='lenet-card'><div class='name' title='{name}'>{name}</div>"
         f"<span class='digit' data-testid='prediction-{name}'>{pred.digit}</span>"
         f"<span class='conf'>{pred.confidence:.1%} confident</span>{unsure}"
         f"{_bars(pred.probabilities, pred.digit) if bars else ''}</div>",
