@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-ACCENT = "#4f46e5"
-MUTED = "#c7d2fe"
+# One colour per model or run, indigo (the app's primary colour) first.
+PALETTE = ["#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed"]
 FONT = dict(family="Inter, system-ui, sans-serif", size=13)
 
 
@@ -196,9 +196,6 @@ def difference_heatmap(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -
     return fig
 
 
-PALETTE = ["#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed"]
-
-
 def training_curves(histories: dict[str, list[dict[str, float]]]) -> go.Figure:
     """Loss and accuracy per epoch: training solid, validation dashed, one colour per model."""
     from plotly.subplots import make_subplots
@@ -236,28 +233,31 @@ def training_curves(histories: dict[str, list[dict[str, float]]]) -> go.Figure:
     return fig
 
 
-def per_class_accuracy(accuracies: dict[str, list[float]]) -> go.Figure:
-    """Accuracy per digit, grouped bars, one group per digit and one colour per model."""
+def _digit_bars(series: dict[str, list[float]], unit: str, decimals: int) -> go.Figure:
+    """One bar per digit 0-9 for each named series, grouped by digit, one colour per series."""
     fig = go.Figure()
-    lows = []
-    for i, (name, acc) in enumerate(accuracies.items()):
-        values = np.asarray(acc) * 100
-        lows.append(values.min())
+    for i, (name, values) in enumerate(series.items()):
         fig.add_trace(
             go.Bar(
                 x=[str(d) for d in range(10)],
-                y=values,
+                y=[float(v) for v in values],  # plain floats: readable figure JSON
                 name=name,
-                marker_color=PALETTE[i % len(PALETTE)] if len(accuracies) > 1 else ACCENT,
-                hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2f}}%<extra></extra>",
+                marker_color=PALETTE[i % len(PALETTE)],
+                hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.{decimals}f}}{unit}<extra></extra>",
             )
         )
+    fig.update_layout(barmode="group", font=FONT)
+    return fig
+
+
+def per_class_accuracy(accuracies: dict[str, list[float]]) -> go.Figure:
+    """Accuracy per digit, grouped bars, one group per digit and one colour per model."""
+    fig = _digit_bars({n: list(np.asarray(a) * 100) for n, a in accuracies.items()}, "%", 2)
+    lows = [min(trace.y) for trace in fig.data]
     floor = max(0.0, min(lows) - 1.0) if lows else 0.0
     fig.update_layout(
-        barmode="group",
         height=320,
         margin=dict(l=10, r=10, t=10, b=10),
-        font=FONT,
         yaxis=dict(title="accuracy (%)", range=[floor, 100.2]),
         xaxis=dict(title="digit", type="category"),
         legend=dict(orientation="h", y=-0.3),
@@ -270,27 +270,18 @@ def probability_bars(probabilities: dict[str, list[float]]) -> go.Figure:
 
     Args:
         probabilities: model name -> ten probabilities (in display order).
+
+    Raises:
+        ValueError: if a model does not have ten probabilities.
     """
-    fig = go.Figure()
-    for i, (name, probs) in enumerate(probabilities.items()):
-        values = [float(p) * 100 for p in probs]  # plain floats: readable figure JSON
-        if len(values) != 10:
-            raise ValueError(f"{name}: expected 10 probabilities, got {len(values)}")
-        fig.add_trace(
-            go.Bar(
-                x=[str(d) for d in range(10)],
-                y=values,
-                name=name,
-                marker_color=PALETTE[i % len(PALETTE)],
-                hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.1f}}%<extra></extra>",
-            )
-        )
+    for name, probs in probabilities.items():
+        if len(probs) != 10:
+            raise ValueError(f"{name}: expected 10 probabilities, got {len(probs)}")
+    fig = _digit_bars({n: [p * 100 for p in probs] for n, probs in probabilities.items()}, "%", 1)
     fig.update_layout(
-        barmode="group",
         bargap=0.25,
         height=240,
         margin=dict(l=10, r=10, t=30, b=10),
-        font=FONT,
         yaxis=dict(title="probability (%)", range=[0, 101], dtick=25),
         xaxis=dict(title=None, type="category", tickfont=dict(size=15)),
         legend=dict(orientation="h", x=0, y=1.16),

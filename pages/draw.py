@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 import ui
 from lenet import plots
 from lenet.feedback import FeedbackError
-from lenet.infer import describe
+from lenet.infer import Prediction, describe
 from lenet.inside import feature_maps, occlusion_saliency
 from lenet.preprocess import load_image, naive_resize, to_mnist
 from lenet.store import StoreError
@@ -210,8 +210,7 @@ def draw() -> None:
     if not chosen:
         right.info("Pick at least one model under Models.")
         return
-    predictions: dict[str, int] = {}
-    probabilities: dict[str, list[float]] = {}
+    answers: dict[str, Prediction] = {}
     with right:
         for row in range(0, len(chosen), 3):
             for col, name in zip(st.columns(3), chosen[row : row + 3], strict=False):
@@ -221,10 +220,9 @@ def draw() -> None:
                     except StoreError as exc:
                         st.error(str(exc))
                         continue
-                    predictions[name] = pred.digit
-                    probabilities[name] = pred.probabilities
+                    answers[name] = pred
                     ui.prediction_card(name, pred, bars=not st.session_state["draw_chart"])
-        if probabilities:
+        if answers:
             st.toggle(
                 "Interactive chart",
                 key="draw_chart",
@@ -233,12 +231,11 @@ def draw() -> None:
             )
             if st.session_state["draw_chart"]:
                 st.plotly_chart(
-                    plots.probability_bars(probabilities),
+                    plots.probability_bars({n: p.probabilities for n, p in answers.items()}),
                     key="draw_probabilities",
                     config={"displayModeBar": False},
                 )
-        if predictions:
-            feedback(predictions, prep.image, image)
+            feedback({n: p.digit for n, p in answers.items()}, prep.image, image)
     # Lazy expanders: their content is computed and sent only while they are open, so a
     # stroke with both closed costs neither the server nor the browser anything for them.
     inside_box = st.expander("Inside the network", key="draw_inside_open", on_change="rerun")
