@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Training precision is pinned: ``auto`` picks bf16 on CPUs with native bf16, whose rounding
+# moves the numbers that tests compare (int8 agreement, accuracies). Tests of the bf16 path set
+# LENET_PRECISION themselves; job and CLI subprocesses inherit this.
+os.environ["LENET_PRECISION"] = "fp32"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
