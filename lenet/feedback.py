@@ -17,6 +17,7 @@ Only the standard library, NumPy and Pillow: never TensorFlow or Streamlit.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -194,94 +195,179 @@ def _npz_rows(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, np.nd
 
 
 # --- the store ---
-class FeedbackStore:
-    """The saved drawings in one SQLite file. Thread-safe: one connection behind a lock."""
+BUSY_TIMEOUT_S = 5.0  # how long a write or read waits for another program's lock
+# SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``).
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, or None when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class FeedbackStore:
+    """The saved drawings in one SQLite file. Thread-safe: one connection behind a lock.
+
+    If the file is deleted or replaced while the store is open (by hand, or by another
+    program), the next call notices and opens the file now at that path (a new, empty
+    database if there is none), rather than writing into a file that no longer has a name.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, busy_timeout: float = BUSY_TIMEOUT_S
+    ) -> None:
         """Open the database, creating it (and its folder) or upgrading an older one.
 
         Args:
             path: the database file; ``LENET_HOME/drawings.sqlite3`` by default.
+            busy_timeout: seconds to wait when another program holds a lock on the file.
 
         Raises:
-            FeedbackError: the file is not a drawings database, is corrupt, or was written by a
-                newer version; the message says where it is and how to delete it.
+            FeedbackError: the file is locked by another program (busy: try again), cannot be
+                created (full or read-only disk), is not a drawings database or was written by
+                a newer version; the message says which, where the file is, and never advises
+                deleting it.
         """
         self.path = Path(path) if path is not None else lenet_home() / FILENAME
+        self.busy_timeout = float(busy_timeout)
         self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None
+        with self._lock:
+            self._open()
+
+    def _open(self) -> None:
+        """(Re)connect to ``self.path`` and check or create its schema."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: no implicit transactions; ``_transaction`` opens each one.
-            self._conn = sqlite3.connect(
-                self.path, timeout=10, check_same_thread=False, isolation_level=None
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                check_same_thread=False,
+                isolation_level=None,
             )
         except (OSError, sqlite3.Error) as exc:
-            raise FeedbackError(f"cannot open the drawings database {self.path}: {exc}") from exc
+            raise self._error(exc, "open") from exc
+        self._conn = conn
         try:
             self._migrate()
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise self._unusable(f"it is not a readable SQLite database ({exc})") from exc
-        except FeedbackError:
-            self._conn.close()
+        except BaseException:
+            conn.close()
+            self._conn = None
             raise
+        self._file = _file_id(self.path)
 
     def _unusable(self, problem: str) -> FeedbackError:
         return FeedbackError(
-            f"the drawings database {self.path} cannot be used: {problem}. To start afresh, "
-            f"delete that file (this loses the drawings in it), e.g. `rm '{self.path}'`"
+            f"the drawings database {self.path} cannot be used: {problem}. Your drawings in it "
+            f"are kept; to start a new, empty one, move that file aside, e.g. "
+            f"`mv '{self.path}' '{self.path}.bak'`, and reload the page"
         )
+
+    def _error(self, exc: BaseException, doing: str) -> FeedbackError:
+        """One clear sentence for an SQLite or OS error met while ``doing`` something."""
+        code = getattr(exc, "sqlite_errorcode", -1) & 0xFF
+        where = f"the drawings database {self.path}"
+        if code in (_BUSY, _LOCKED):
+            return FeedbackError(
+                f"{where} is busy: another program is using it (waited "
+                f"{self.busy_timeout:g} s for it); nothing was lost, try again in a moment"
+            )
+        if code == _FULL or getattr(exc, "errno", None) == errno.ENOSPC:
+            return FeedbackError(
+                f"cannot {doing} {where}: the disk is full; nothing was changed, free some "
+                "space and try again"
+            )
+        if code == _READONLY or getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES):
+            return FeedbackError(
+                f"cannot {doing} {where}: the file or its folder is read-only; nothing was changed"
+            )
+        if code in (_NOTADB, _CORRUPT):
+            return self._unusable(f"it is not a readable SQLite database ({exc})")
+        return FeedbackError(f"cannot {doing} {where}: {exc}")
+
+    def _current(self) -> sqlite3.Connection:
+        """The connection, reopened first if the file was deleted or replaced since."""
+        if self._conn is None or _file_id(self.path) != self._file:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._open()
+        assert self._conn is not None
+        return self._conn
+
+    @contextmanager
+    def _db(self, doing: str = "read") -> Iterator[sqlite3.Connection]:
+        """The current connection under the lock; SQLite errors become ``FeedbackError``."""
+        with self._lock:
+            conn = self._current()
+            try:
+                yield conn
+            except (sqlite3.Error, OSError) as exc:
+                raise self._error(exc, doing) from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed on success, rolled back on any exception."""
-        with self._lock, self._conn:  # the connection's ``with`` commits or rolls back
-            self._conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
-            yield self._conn
+        with self._db("write to") as conn, conn:  # the connection's ``with`` commits or rolls back
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
+            yield conn
 
     def _migrate(self) -> None:
-        with self._transaction() as conn:
-            tables = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if not tables:
-                conn.execute(_CREATE_META)
-                conn.execute(_CREATE_DRAWINGS)
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-                return
-            if "meta" not in tables:
-                raise self._unusable(f"it has no meta table (tables: {sorted(tables)})")
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            try:
-                version = int(row[0])
-            except (TypeError, ValueError):
-                raise self._unusable(f"its schema_version is {row and row[0]!r}") from None
-            if version > SCHEMA_VERSION:
-                raise self._unusable(
-                    f"it was written by a newer lenet-studio (schema version {version}; this one "
-                    f"reads up to {SCHEMA_VERSION}). Upgrade lenet-studio to keep the drawings"
-                )
-            if version < 1:
-                raise self._unusable(f"its schema_version is {version}")
-            if "drawings" not in tables:
-                raise self._unusable("it has no drawings table")
-            if version == 1:
-                conn.execute("ALTER TABLE drawings ADD COLUMN raw_png BLOB")
-                conn.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                    (str(SCHEMA_VERSION),),
-                )
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(drawings)")}
-            if missing := [c for c in _COLUMNS if c not in columns]:
-                raise self._unusable(f"its drawings table lacks column(s) {', '.join(missing)}")
+        assert self._conn is not None
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._migrate_in(self._conn)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open") from exc
+
+    def _migrate_in(self, conn: sqlite3.Connection) -> None:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            conn.execute(_CREATE_META)
+            conn.execute(_CREATE_DRAWINGS)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            return
+        if "meta" not in tables:
+            raise self._unusable(f"it has no meta table (tables: {sorted(tables)})")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        try:
+            version = int(row[0])
+        except (TypeError, ValueError):
+            raise self._unusable(f"its schema_version is {row and row[0]!r}") from None
+        if version > SCHEMA_VERSION:
+            raise self._unusable(
+                f"it was written by a newer lenet-studio (schema version {version}; this one "
+                f"reads up to {SCHEMA_VERSION}). Upgrade lenet-studio to keep the drawings"
+            )
+        if version < 1:
+            raise self._unusable(f"its schema_version is {version}")
+        if "drawings" not in tables:
+            raise self._unusable("it has no drawings table")
+        if version == 1:
+            conn.execute("ALTER TABLE drawings ADD COLUMN raw_png BLOB")
+            conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(drawings)")}
+        if missing := [c for c in _COLUMNS if c not in columns]:
+            raise self._unusable(f"its drawings table lacks column(s) {', '.join(missing)}")
 
     def close(self) -> None:
         """Close the connection; the store cannot be used afterwards."""
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
     # --- writing ---
     def add(
@@ -364,22 +450,20 @@ class FeedbackStore:
             args: tuple[int, ...] = ()
         else:
             query, args = query + " WHERE digit = ?", (_check_digit(digit),)
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY id", args).fetchall()
+        with self._db() as conn:
+            rows = conn.execute(query + " ORDER BY id", args).fetchall()
         return [self._row(row) for row in rows]
 
     def count(self) -> int:
         """How many drawings there are."""
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM drawings").fetchone()[0])
+        with self._db() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM drawings").fetchone()[0])
 
     def counts(self) -> list[int]:
         """How many drawings there are of each digit: ten counts, 0 first."""
         found = [0] * 10
-        with self._lock:
-            for digit, n in self._conn.execute(
-                "SELECT digit, COUNT(*) FROM drawings GROUP BY digit"
-            ):
+        with self._db() as conn:
+            for digit, n in conn.execute("SELECT digit, COUNT(*) FROM drawings GROUP BY digit"):
                 found[digit] = n
         return found
 
@@ -389,8 +473,8 @@ class FeedbackStore:
         Returns:
             x: (N, 28, 28) uint8 images; y: (N,) uint8 true digits.
         """
-        with self._lock:
-            rows = self._conn.execute("SELECT image, digit FROM drawings ORDER BY id").fetchall()
+        with self._db() as conn:
+            rows = conn.execute("SELECT image, digit FROM drawings ORDER BY id").fetchall()
         if any(len(image) != IMAGE_BYTES for image, _ in rows):
             raise self._unusable("a drawing's image is not 784 bytes")
         x = np.frombuffer(b"".join(image for image, _ in rows), np.uint8).reshape(-1, *IMAGE_SHAPE)

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -411,15 +412,85 @@ UNUSABLE = _unusable_files()
 
 
 @pytest.mark.parametrize("case", list(UNUSABLE))
-def test_unusable_database_says_where_it_is_and_how_to_delete_it(tmp_path: Path, case: str) -> None:
+def test_unusable_database_says_where_it_is_and_to_move_it_aside(tmp_path: Path, case: str) -> None:
     make, message = UNUSABLE[case]
     path = tmp_path / "drawings.sqlite3"
     make(path)
     before = path.read_bytes()
     with pytest.raises(FeedbackError, match=message) as info:
         FeedbackStore(path)
-    assert str(path) in str(info.value) and "delete" in str(info.value)
+    message = str(info.value)
+    assert str(path) in message and f"mv '{path}' '{path}.bak'" in message
+    assert "delete" not in message and "rm " not in message  # advice that would lose drawings
     assert path.read_bytes() == before  # refused, not "repaired"
+
+
+# --- locks, and a file deleted or replaced under a running app ---
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Another program holding an exclusive lock on the database (like ``sqlite3`` mid-write)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_locked_database_is_busy_not_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "drawings.sqlite3"
+    first = FeedbackStore(path)
+    fill(first, [3, 4])
+    first.close()
+    before = path.read_bytes()
+    with locked(path), pytest.raises(FeedbackError, match="busy") as info:
+        FeedbackStore(path, busy_timeout=0.2)
+    message = str(info.value)
+    assert "try again" in message and "delete" not in message and "not a readable" not in message
+    assert path.read_bytes() == before
+    again = FeedbackStore(path, busy_timeout=0.2)  # the lock is gone: the drawings are there
+    assert again.count() == 2
+    again.close()
+
+
+def test_a_lock_taken_after_opening_is_a_busy_feedback_error(tmp_path: Path) -> None:
+    path = tmp_path / "drawings.sqlite3"
+    store = FeedbackStore(path, busy_timeout=0.2)
+    fill(store, [1, 2])
+    with locked(path):
+        for call in (store.all, store.count, store.counts, store.arrays, store.delete_all):
+            with pytest.raises(FeedbackError, match="busy"):
+                call()
+        with pytest.raises(FeedbackError, match="busy"):
+            store.add(5, image_of(5), {})
+        with pytest.raises(FeedbackError, match="busy"):
+            store.import_npz(npz_bytes(x_test=image_of(9)[None], y_test=np.array([9], np.uint8)))
+    assert store.count() == 2  # nothing half-done
+    store.close()
+
+
+def test_a_database_deleted_while_open_is_recreated_not_readonly(tmp_path: Path) -> None:
+    path = tmp_path / "drawings.sqlite3"
+    store = FeedbackStore(path)
+    fill(store, [1, 2, 3])
+    path.unlink()
+    store.add(7, image_of(7), {"tiny": 7})  # SQLite says "readonly database" on the old file
+    assert [d.digit for d in store.all()] == [7] and path.is_file()
+    assert FeedbackStore(path).count() == 1  # written to the new file, not the deleted one
+    store.close()
+
+
+def test_a_database_replaced_while_open_is_reopened(tmp_path: Path) -> None:
+    path, other = tmp_path / "drawings.sqlite3", tmp_path / "other.sqlite3"
+    store = FeedbackStore(path)
+    fill(store, [1])
+    elsewhere = FeedbackStore(other)
+    fill(elsewhere, [4, 5])
+    elsewhere.close()
+    os.replace(other, path)  # e.g. a backup restored while the app runs
+    assert [d.digit for d in store.all()] == [4, 5]
+    store.close()
 
 
 # --- crash safety and threads ---
