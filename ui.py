@@ -64,7 +64,12 @@ def predictor(name: str) -> Predictor:
     """
     path = store().tflite_path(name)
     try:
-        return _predictor(str(path), os.path.getmtime(path))
+        key = (str(path), os.path.getmtime(path))
+        cached = _predictor(*key)
+        if cached.failed:  # its interpreter raised once: reusing it can crash the server
+            _predictor.clear(*key)
+            cached = _predictor(*key)
+        return cached
     except (OSError, ValueError) as exc:
         raise StoreError(f"cannot load {name!r}: {exc}") from exc
 

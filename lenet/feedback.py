@@ -75,6 +75,22 @@ class Drawing:
     raw_png: bytes | None  # the raw canvas, grey, at most 140x140, PNG
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    added: int  # new drawings stored
+    already: int  # drawings skipped: the same image and label were already stored
+
+    def message(self) -> str:
+        """One sentence for the page, e.g. 'Imported 3 new drawings; 2 were already there.'"""
+        added = f"{self.added} new drawing{'' if self.added == 1 else 's'}"
+        if not self.already:
+            return f"Imported {added}."
+        already = "1 was" if self.already == 1 else f"{self.already} were"
+        return f"Imported {added}; {already} already there."
+
+
 # --- validation and encoding ---
 def _check_digit(digit: object, name: str = "digit") -> int:
     if isinstance(digit, bool) or not isinstance(digit, int | np.integer) or not 0 <= digit <= 9:
@@ -149,47 +165,94 @@ def _now() -> str:
 
 
 # --- the npz interchange format ---
+MAX_IMPORT = 20_000  # drawings one import accepts: twice the MNIST test set, ~16 MB of images
+MAX_IMPORT_BYTES = 256 * 2**20  # an import file larger than this is refused unread
+
+
+def _npy_header(archive: zipfile.ZipFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an ``.npy`` member of an npz declares, read without its data.
+
+    Raises:
+        ValueError: the member is not an ``.npy`` file numpy can read safely.
+    """
+    with archive.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"{key} is in .npy format version {version}, expected 1.0 or 2.0")
+    if dtype.hasobject:
+        raise ValueError(f"{key} holds Python objects, which cannot be read without pickle")
+    return tuple(shape), dtype
+
+
 def _npz_rows(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Read and check a Keras-layout npz: every row of both splits, (N, 28, 28) and (N,) uint8."""
+    """Read and check a Keras-layout npz: every row of both splits, (N, 28, 28) and (N,) uint8.
+
+    Each array's shape and dtype are checked from its ``.npy`` header before any data is read,
+    so a small file declaring a huge array costs nothing; at most ``MAX_IMPORT`` rows in all.
+    """
     where = "the uploaded file" if isinstance(source, bytes | bytearray) else str(source)
 
     def bad(problem: str) -> FeedbackError:
         return FeedbackError(f"cannot import {where}: {problem}; nothing was imported")
 
     try:
-        data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+        if isinstance(source, bytes | bytearray):
+            data = bytes(source)
+        else:
+            size = Path(source).stat().st_size
+            if size > MAX_IMPORT_BYTES:
+                raise bad(f"it is {size / 2**20:.0f} MB, more than an import accepts")
+            data = Path(source).read_bytes()
     except OSError as exc:
         raise bad(f"unreadable ({exc})") from exc
     if not data.startswith(b"PK"):
         raise bad("not an .npz (zip) file")
     xs, ys = [], []
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            found = [(x, y) for x, y in NPZ_SPLITS if x in npz.files or y in npz.files]
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = [n.removesuffix(".npy") for n in archive.namelist()]
+            found = [(x, y) for x, y in NPZ_SPLITS if x in files or y in files]
             if not found:
-                raise bad(f"no x_test/y_test or x_train/y_train arrays (has {npz.files})")
+                raise bad(f"no x_test/y_test or x_train/y_train arrays (has {files})")
+            total = 0
             for x_key, y_key in found:
-                missing = [key for key in (x_key, y_key) if key not in npz.files]
+                missing = [key for key in (x_key, y_key) if key not in files]
                 if missing:
                     raise bad(f"{x_key} and {y_key} come together, but {missing[0]} is missing")
-                x, y = npz[x_key], npz[y_key]
-                if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-                    raise bad(f"{x_key} has shape {x.shape}, expected (N, 28, 28)")
-                if y.shape != (len(x),):
-                    raise bad(f"{y_key} has shape {y.shape}, expected ({len(x)},) like {x_key}")
-                if not np.issubdtype(x.dtype, np.integer):
-                    raise bad(f"{x_key} has dtype {x.dtype}, expected uint8 (integers 0..255)")
-                if x.size and (x.min() < 0 or x.max() > 255):
-                    raise bad(f"{x_key} has values in [{x.min()}, {x.max()}], expected 0..255")
-                if not np.issubdtype(y.dtype, np.integer):
-                    raise bad(f"{y_key} has dtype {y.dtype}, expected integer labels 0..9")
-                if y.size and (y.min() < 0 or y.max() > 9):
+                (x_shape, x_dtype), (y_shape, y_dtype) = (
+                    _npy_header(archive, key) for key in (x_key, y_key)
+                )
+                if len(x_shape) != 3 or x_shape[1:] != IMAGE_SHAPE:
+                    raise bad(f"{x_key} has shape {x_shape}, expected (N, 28, 28)")
+                if y_shape != (x_shape[0],):
+                    raise bad(f"{y_key} has shape {y_shape}, expected ({x_shape[0]},) like {x_key}")
+                if x_dtype.kind not in "iu":
+                    raise bad(f"{x_key} has dtype {x_dtype}, expected uint8 (integers 0..255)")
+                if y_dtype.kind not in "iu":
+                    raise bad(f"{y_key} has dtype {y_dtype}, expected integer labels 0..9")
+                total += x_shape[0]
+                if total > MAX_IMPORT:
                     raise bad(
-                        f"{y_key} has label {y.max() if y.max() > 9 else y.min()}, expected 0..9"
+                        f"it holds {total:,}+ drawings; one import accepts at most "
+                        f"{MAX_IMPORT:,} (split the file)"
                     )
-                xs.append(x.astype(np.uint8))
-                ys.append(y.astype(np.uint8))
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                for x_key, y_key in found:
+                    x, y = npz[x_key], npz[y_key]
+                    if x.size and (x.min() < 0 or x.max() > 255):
+                        raise bad(f"{x_key} has values in [{x.min()}, {x.max()}], expected 0..255")
+                    if y.size and (y.min() < 0 or y.max() > 9):
+                        raise bad(
+                            f"{y_key} has label {y.max() if y.max() > 9 else y.min()}, "
+                            "expected 0..9"
+                        )
+                    xs.append(x.astype(np.uint8))
+                    ys.append(y.astype(np.uint8))
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         raise bad(f"unreadable .npz: corrupt, truncated or holding objects ({exc})") from exc
     return np.concatenate(xs), np.concatenate(ys)
 
@@ -519,29 +582,68 @@ class FeedbackStore:
             raise
         return len(y)
 
-    def import_npz(self, source: str | os.PathLike[str] | bytes) -> int:
+    def import_npz(self, source: str | os.PathLike[str] | bytes) -> ImportResult:
         """Add every image of a Keras-layout ``.npz`` as a drawing (without predictions).
+
+        A drawing already stored (the same image with the same label), or repeated in the
+        file, is skipped, so importing your own export again adds nothing.
 
         Args:
             source: a path, or the file's bytes (e.g. from ``st.file_uploader``). It holds
                 ``x_test``/``y_test`` and/or ``x_train``/``y_train``: (N, 28, 28) integers in
-                0..255 and (N,) labels 0-9. All rows are imported, train first.
+                0..255 and (N,) labels 0-9, at most ``MAX_IMPORT`` rows in all. All rows are
+                read, train first.
 
         Returns:
-            How many drawings were imported.
+            How many drawings were added and how many were already there.
 
         Raises:
-            FeedbackError: the file is unreadable or invalid; nothing is imported.
+            FeedbackError: the file is unreadable, invalid or too large, or the database cannot
+                be written (busy, disk full); nothing is imported.
         """
         x, y = _npz_rows(source)
         created = _now()
-        rows = [(created, int(d), im.tobytes(), "{}") for im, d in zip(x, y, strict=True)]
         with self._transaction() as conn:
+            seen = {
+                (int(d), bytes(im)) for d, im in conn.execute("SELECT digit, image FROM drawings")
+            }
+            rows = []
+            for im, d in zip(x, y, strict=True):
+                key = (int(d), im.tobytes())
+                if key not in seen:
+                    seen.add(key)
+                    rows.append((created, key[0], key[1], "{}"))
             conn.executemany(
                 "INSERT INTO drawings (created, digit, image, predictions) VALUES (?, ?, ?, ?)",
                 rows,
             )
-        return len(rows)
+        return ImportResult(added=len(rows), already=len(y) - len(rows))
+
+
+PREDICT_BATCH = 256  # images per model call: bounded memory whatever the number of drawings
+
+
+def predict_digits(images: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The digit a model predicts for each image, computed in batches of ``PREDICT_BATCH``.
+
+    Args:
+        images: (N, 28, 28) uint8.
+        predict: (n, 28, 28) float32 in [0, 1] -> (n, 10) scores.
+
+    Returns:
+        (N,) int64 predicted digits.
+
+    Raises:
+        ValueError: ``predict`` returned an array of the wrong shape.
+    """
+    out = np.zeros((len(images),), np.int64)
+    for start in range(0, len(images), PREDICT_BATCH):
+        batch = images[start : start + PREDICT_BATCH].astype(np.float32) / 255  # in [0, 1]
+        scores = np.asarray(predict(batch))
+        if scores.shape != (len(batch), 10):
+            raise ValueError(f"predict returned shape {scores.shape}, expected ({len(batch)}, 10)")
+        out[start : start + len(batch)] = scores.argmax(axis=1)
+    return out
 
 
 def accuracy_on(
@@ -561,10 +663,6 @@ def accuracy_on(
     """
     if not drawings:
         return float("nan"), np.zeros((0,), np.int64)
-    x = np.stack([d.image for d in drawings]).astype(np.float32) / 255  # (N, 28, 28) in [0, 1]
-    scores = np.asarray(predict(x))
-    if scores.shape != (len(drawings), 10):
-        raise ValueError(f"predict returned shape {scores.shape}, expected ({len(drawings)}, 10)")
-    predicted = scores.argmax(axis=1)
+    predicted = predict_digits(np.stack([d.image for d in drawings]), predict)
     truth = np.array([d.digit for d in drawings])
     return float(np.mean(predicted == truth)), predicted

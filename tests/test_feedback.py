@@ -219,7 +219,7 @@ def test_export_import_round_trip(store: FeedbackStore, tmp_path: Path, as_bytes
     assert store.export_npz(tmp_path / "mine.npz") == 4
     other = FeedbackStore(tmp_path / "other.sqlite3")
     source = (tmp_path / "mine.npz").read_bytes() if as_bytes else tmp_path / "mine.npz"
-    assert other.import_npz(source) == 4
+    assert other.import_npz(source).added == 4
     x, y = other.arrays()
     x0, y0 = store.arrays()
     np.testing.assert_array_equal(x, x0)
@@ -235,16 +235,16 @@ def test_import_accepts_train_and_test_and_integer_arrays(store: FeedbackStore) 
         x_test=image_of(3)[None],
         y_test=np.array([3], np.uint8),
     )
-    assert store.import_npz(source) == 3
+    assert store.import_npz(source).added == 3
     assert [d.digit for d in store.all()] == [1, 2, 3]
     np.testing.assert_array_equal(store.arrays()[0][0], image_of(1))
 
 
 def test_import_of_the_small_mnist_fixture(store: FeedbackStore, small_mnist) -> None:
     x_train, y_train, x_test, y_test = small_mnist
-    assert store.import_npz(ROOT / "tests" / "fixtures" / "mnist_small.npz") == len(x_train) + len(
-        x_test
-    )
+    assert store.import_npz(ROOT / "tests" / "fixtures" / "mnist_small.npz").added == len(
+        x_train
+    ) + len(x_test)
     x, y = store.arrays()
     np.testing.assert_array_equal(x, np.concatenate([x_train, x_test]))
     assert store.counts() == np.bincount(np.concatenate([y_train, y_test]), minlength=10).tolist()
@@ -600,3 +600,79 @@ def test_module_never_imports_streamlit_or_tensorflow() -> None:
     ).stdout
     assert "streamlit" not in imported and "tensorflow" not in imported
     assert feedback.FILENAME == "drawings.sqlite3"
+
+
+# --- imports: repeated, capped, and checked before reading ---
+def test_importing_your_own_export_again_adds_nothing(store: FeedbackStore, tmp_path: Path) -> None:
+    fill(store, [1, 2, 3])
+    store.export_npz(tmp_path / "mine.npz")
+    again = store.import_npz(tmp_path / "mine.npz")
+    assert (again.added, again.already) == (0, 3)
+    assert again.message() == "Imported 0 new drawings; 3 were already there."
+    assert store.count() == 3
+
+
+def test_import_skips_only_the_same_image_with_the_same_label(store: FeedbackStore) -> None:
+    store.add(1, image_of(1), {})
+    source = npz_bytes(
+        x_test=np.stack([image_of(1), image_of(1), image_of(2), image_of(2)]),
+        y_test=np.array([1, 7, 2, 2], np.uint8),  # same image relabelled is new; a repeat is not
+    )
+    result = store.import_npz(source)
+    assert (result.added, result.already) == (2, 2)
+    assert result.message() == "Imported 2 new drawings; 2 were already there."
+    assert sorted(d.digit for d in store.all()) == [1, 2, 7]
+    assert feedback.ImportResult(1, 0).message() == "Imported 1 new drawing."
+    assert feedback.ImportResult(3, 1).message() == "Imported 3 new drawings; 1 was already there."
+
+
+def _npz_declaring(n: int) -> bytes:
+    """A small zip whose .npy headers declare n images and n labels but hold a few bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, shape in (("x_test", (n, 28, 28)), ("y_test", (n,))):
+            npy = io.BytesIO()
+            header = {"descr": "|u1", "fortran_order": False, "shape": shape}
+            np.lib.format.write_array_header_1_0(npy, header)
+            npy.write(b"\0" * 64)
+            archive.writestr(f"{key}.npy", npy.getvalue())
+    return buf.getvalue()
+
+
+def test_a_tiny_file_declaring_a_huge_array_is_refused_unread(store: FeedbackStore) -> None:
+    import tracemalloc
+
+    data = _npz_declaring(36 * 2**30 // 784)  # 36 GiB of images
+    assert len(data) < 2000
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedbackError, match="at most 20,000") as info:
+            store.import_npz(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "nothing was imported" in str(info.value)
+    assert peak < 20 * 2**20  # refused from the header: nothing near the declared size read
+    assert store.count() == 0
+
+
+def test_an_import_over_the_cap_is_refused(store: FeedbackStore) -> None:
+    blank = npz_bytes(
+        x_test=np.zeros((feedback.MAX_IMPORT + 1, 28, 28), np.uint8),
+        y_test=np.zeros((feedback.MAX_IMPORT + 1,), np.uint8),
+    )
+    with pytest.raises(FeedbackError, match="20,001"):
+        store.import_npz(blank)
+    assert store.count() == 0
+
+
+def test_models_see_the_drawings_in_bounded_batches(store: FeedbackStore) -> None:
+    sizes: list[int] = []
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        sizes.append(len(x))
+        return np.eye(10, dtype=np.float32)[np.zeros(len(x), int)]
+
+    images = np.zeros((600, 28, 28), np.uint8)
+    assert feedback.predict_digits(images, predict).tolist() == [0] * 600
+    assert sizes == [256, 256, 88]
