@@ -522,6 +522,14 @@ class FeedbackStore:
         with self._db() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM drawings").fetchone()[0])
 
+    def revision(self) -> tuple[int, int, int]:
+        """A value that changes whenever drawings are added or deleted (a cache key)."""
+        with self._db() as conn:
+            n, last, total = conn.execute(
+                "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM drawings"
+            ).fetchone()
+        return int(n), int(last), int(total)
+
     def counts(self) -> list[int]:
         """How many drawings there are of each digit: ten counts, 0 first."""
         found = [0] * 10
