@@ -114,4 +114,3 @@ def test_deleting_the_database_while_the_app_runs_starts_an_empty_one(fresh, sma
     assert FeedbackStore(fresh.home / "drawings.sqlite3").count() == 1  # saved in a new file
     page = open_page("drawings")
     assert not page.exception and "**1 drawing**" in page.markdown[0].value
-
