@@ -160,6 +160,31 @@ class FeatureReader:
         self._output = self._interp.get_output_details()[0]["index"]
         self._lock = threading.Lock()
 
+    @staticmethod
+    def check(model_content: bytes) -> None:
+        """Raise ``ValueError`` unless the bytes load as a TFLite model taking 28x28 images.
+
+        The flatbuffer is verified and its tensors allocated, without the XNNPACK delegate
+        (quiet, and nothing is run), so a listing can check a stored model in milliseconds.
+        """
+        try:
+            from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        except ImportError:
+            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+            from tensorflow.lite.experimental import OpResolverType  # type: ignore[no-redef]
+        try:
+            interp = Interpreter(
+                model_content=model_content,
+                num_threads=1,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
+            interp.allocate_tensors()
+            shape = tuple(interp.get_input_details()[0]["shape"][1:])
+        except (ValueError, RuntimeError, IndexError) as exc:
+            raise ValueError(f"not a usable TFLite model: {exc}") from exc
+        if shape != (28, 28, 1):
+            raise ValueError(f"TFLite model takes {shape}, expected (N, 28, 28, 1)")
+
     def read(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """C1 maps (H1, W1, C1), C3 maps (H3, W3, C3) and the ten probabilities.
 
