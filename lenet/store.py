@@ -12,12 +12,14 @@ only the small JSON files and checks the archives, so it never imports TensorFlo
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -30,7 +32,7 @@ import numpy as np
 
 from lenet.config import LeNetConfig
 from lenet.evaluate import Report
-from lenet.infer import FeatureReader, Predictor, write_atomic
+from lenet.infer import FeatureReader, Predictor, fsync_dir, write_atomic
 
 BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -305,6 +307,91 @@ def validated_card(folder: Path) -> dict[str, Any]:
     return dict(cached[1])
 
 
+STALE_AFTER_S = 600  # a save takes seconds: an older temporary folder was left by a crash
+_TEMP_RE = re.compile(r"^\.(?P<name>[a-z0-9][a-z0-9._-]{0,63})\.(?P<kind>tmp|old|del)-(?P<pid>\d+)")
+_CLEANED: set[str] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def clean_stale_temporaries(root: Path, now: float | None = None) -> list[str]:
+    """Remove the hidden folders a killed save or delete left in ``root``.
+
+    Saves write ``.NAME.tmp-PID-*``, replacing saves ``.NAME.old-PID`` and deletes
+    ``.NAME.del-PID``. One is removed when its process is gone or it is older than
+    ``STALE_AFTER_S``, so a save running now (in this or another process) is left alone; an
+    ``.old-`` folder whose entry is missing is the only copy and is renamed back instead.
+
+    Returns:
+        The names of the folders removed.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_RE.match(entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if age <= STALE_AFTER_S and _pid_alive(int(match["pid"])):
+            continue
+        final = root / match["name"]
+        if match["kind"] == "old" and not final.exists():
+            # Killed between moving the old entry aside and moving the new one in: the old
+            # one is the only copy, so it goes back rather than away.
+            try:
+                os.replace(entry.path, final)
+                continue
+            except OSError:
+                continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _write_synced(path: Path, content: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# What ``storage_problem`` says, found again in a job's error message.
+STORAGE_FAILURE = re.compile(r"the disk holding .* is full|is read-only")
+
+
+def storage_problem(exc: BaseException, where: Path) -> str | None:
+    """'the disk ... is full' or '... is read-only' when that caused ``exc``, else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "errno", None)
+        if code == errno.ENOSPC or "No space left" in str(seen):
+            return f"the disk holding {where} is full"
+        if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "Read-only file system" in str(seen):
+            return f"{where} is read-only"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class ModelStore:
     """Bundled and user models by name; user names may not shadow bundled ones."""
 
@@ -318,6 +405,9 @@ class ModelStore:
         self.home = Path(home) if home is not None else lenet_home()
         self.user_root = self.home / "models"
         self.bundled_root = bundled_root
+        if str(self.user_root) not in _CLEANED:  # once per process: stores are made often
+            _CLEANED.add(str(self.user_root))
+            clean_stale_temporaries(self.user_root)
 
     # --- reading ---
     def _roots(self) -> list[tuple[Path, bool]]:
@@ -502,15 +592,18 @@ class ModelStore:
         final = root / name
         if final.exists() and not overwrite:
             raise StoreError(f"a model named {name!r} already exists: choose another name")
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.tmp-"))
+        tmp: Path | None = None
         try:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.tmp-{os.getpid()}-"))
             model.save(tmp / "model.keras")
+            _fsync_file(tmp / "model.keras")
             for filename, make in DERIVED.items():
-                (tmp / filename).write_bytes(make(model))
-            (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1, sort_keys=True))
-            (tmp / "history.json").write_text(json.dumps(history, indent=1))
-            (tmp / "report.json").write_text(report.to_json())
+                _write_synced(tmp / filename, make(model))
+            config_json = json.dumps(config.to_dict(), indent=1, sort_keys=True)
+            _write_synced(tmp / "config.json", config_json.encode())
+            _write_synced(tmp / "history.json", json.dumps(history, indent=1).encode())
+            _write_synced(tmp / "report.json", report.to_json().encode())
             card = {
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": int(model.count_params()),
@@ -521,18 +614,26 @@ class ModelStore:
                 "config_id": config.config_id,
                 "description": description,
             }
-            (tmp / "card.json").write_text(json.dumps(card, indent=1))
+            _write_synced(tmp / "card.json", json.dumps(card, indent=1).encode())
+            fsync_dir(tmp)  # the files' names are on disk before the folder is renamed
             if final.exists():
                 old = final.with_name(f".{name}.old-{os.getpid()}")
                 os.replace(final, old)
-                os.replace(tmp, final)
+                try:
+                    os.replace(tmp, final)
+                except BaseException:
+                    os.replace(old, final)  # put the previous entry back
+                    raise
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, final)
+            fsync_dir(root)
         except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, Exception):
-                raise StoreError(f"saving {name!r} failed, nothing was written: {exc}") from exc
+                problem = storage_problem(exc, root) or str(exc)
+                raise StoreError(f"saving {name!r} failed, nothing was written: {problem}") from exc
             raise
         return self.card(name)
 
