@@ -346,7 +346,10 @@ class FeedbackStore:
                 f"cannot {doing} {where}: the disk is full; nothing was changed, free some "
                 "space and try again"
             )
-        if code == _READONLY or getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES):
+        if code in (_READONLY, _CANTOPEN) or getattr(exc, "errno", None) in (
+            errno.EROFS,
+            errno.EACCES,
+        ):
             return FeedbackError(
                 f"cannot {doing} {where}: the file or its folder is read-only; nothing was changed"
             )

@@ -183,3 +183,13 @@ def test_cli_train_on_a_full_or_read_only_home_exits_2_with_one_sentence(small_f
     assert len(err) == 1 and err[0].startswith("error: cannot start training")
     assert ("is full" if how == "full" else "read-only") in err[0]
     assert "Traceback" not in err[0]
+
+
+def test_drawings_in_a_read_only_home_are_one_sentence(small_fs):
+    home = small_fs / "home"
+    home.mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    with pytest.raises(FeedbackError, match="read-only") as info:
+        FeedbackStore(home / "drawings.sqlite3")
+    assert "delete" not in str(info.value)
+    assert list(home.iterdir()) == []
