@@ -84,10 +84,10 @@ class ImportResult:
 
     def message(self) -> str:
         """One sentence for the page, e.g. 'Imported 3 new drawings; 2 were already there.'"""
-        added = f"{self.added} new drawing{'' if self.added == 1 else 's'}"
+        added = f"{self.added:,} new drawing{'' if self.added == 1 else 's'}"
         if not self.already:
             return f"Imported {added}."
-        already = "1 was" if self.already == 1 else f"{self.already} were"
+        already = "1 was" if self.already == 1 else f"{self.already:,} were"
         return f"Imported {added}; {already} already there."
 
 
@@ -235,11 +235,11 @@ def _npz_rows(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, np.nd
                 if y_dtype.kind not in "iu":
                     raise bad(f"{y_key} has dtype {y_dtype}, expected integer labels 0..9")
                 total += x_shape[0]
-                if total > MAX_IMPORT:
-                    raise bad(
-                        f"it holds {total:,}+ drawings; one import accepts at most "
-                        f"{MAX_IMPORT:,} (split the file)"
-                    )
+            if total > MAX_IMPORT:
+                raise bad(
+                    f"it holds {total:,} drawings; one import accepts at most {MAX_IMPORT:,} "
+                    "(split the file)"
+                )
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 for x_key, y_key in found:
                     x, y = npz[x_key], npz[y_key]

@@ -623,6 +623,7 @@ def test_import_skips_only_the_same_image_with_the_same_label(store: FeedbackSto
     assert result.message() == "Imported 2 new drawings; 2 were already there."
     assert sorted(d.digit for d in store.all()) == [1, 2, 7]
     assert feedback.ImportResult(1, 0).message() == "Imported 1 new drawing."
+    assert feedback.ImportResult(12000, 0).message() == "Imported 12,000 new drawings."
     assert feedback.ImportResult(3, 1).message() == "Imported 3 new drawings; 1 was already there."
 
 
