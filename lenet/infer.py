@@ -91,7 +91,9 @@ class Predictor:
         if self.quantized:
             scale, zero = self._input["quantization"]
             x = np.clip(np.round(x / scale + zero), -128, 127).astype(np.int8)
-        chunks = [self._invoke(x[i : i + MAX_BATCH]) for i in range(0, max(len(x), 1), MAX_BATCH)]
+        if not len(x):  # nothing to run: never resize the interpreter to an empty batch
+            return [np.zeros((0, *d["shape"][1:]), np.float32) for d in self._outputs]
+        chunks = [self._invoke(x[i : i + MAX_BATCH]) for i in range(0, len(x), MAX_BATCH)]
         return [
             _dequantize(np.concatenate([c[k] for c in chunks]), d)
             for k, d in enumerate(self._outputs)

@@ -52,3 +52,10 @@ def test_the_app_drops_a_failed_predictor_from_its_cache(app_home):
     second = ui.predictor("tiny")
     assert second is not first and not second.failed
     assert second.predict(np.zeros((28, 28), np.float32)).shape == (1, 10)
+
+
+def test_no_images_give_empty_answers_and_the_predictor_stays_usable(tiny_store):
+    predictor = tiny_store.predictor("tiny")
+    assert predictor.predict(np.zeros((0, 28, 28), np.float32)).shape == (0, 10)
+    assert not predictor.failed
+    assert predictor.predict(np.zeros((3, 28, 28), np.float32)).shape == (3, 10)
