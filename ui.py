@@ -64,7 +64,12 @@ def predictor(name: str) -> Predictor:
     """
     path = store().tflite_path(name)
     try:
-        return _predictor(str(path), os.path.getmtime(path))
+        key = (str(path), os.path.getmtime(path))
+        cached = _predictor(*key)
+        if cached.failed:  # its interpreter raised once: reusing it can crash the server
+            _predictor.clear(*key)
+            cached = _predictor(*key)
+        return cached
     except (OSError, ValueError) as exc:
         raise StoreError(f"cannot load {name!r}: {exc}") from exc
 
@@ -281,10 +286,45 @@ def _feedback_store(path: str) -> FeedbackStore:
 
 
 def drawings_npz() -> bytes:
-    """All saved drawings as a Keras-layout ``.npz`` file's bytes."""
+    """All saved drawings as a Keras-layout ``.npz`` file's bytes (cached until they change)."""
+    drawings = feedback_store()
+    return _drawings_npz(str(drawings.path), drawings.revision())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _drawings_npz(db: str, revision: tuple[int, int, int]) -> bytes:
+    del db, revision  # the cache key
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "drawings.npz"
         feedback_store().export_npz(path)
         return path.read_bytes()
+
+
+def drawing_predictions(name: str) -> Any:
+    """The digit a model predicts for each saved drawing, oldest first: (N,) int64.
+
+    Cached until the drawings or the model change; the model sees the drawings in bounded
+    batches.
+
+    Raises:
+        FeedbackError: the drawings database cannot be read.
+        StoreError: the model cannot be loaded.
+    """
+    path = store().tflite_path(name)
+    drawings = feedback_store()
+    return _drawing_predictions(
+        name, str(path), os.path.getmtime(path), str(drawings.path), drawings.revision()
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _drawing_predictions(
+    name: str, path: str, mtime: float, db: str, revision: tuple[int, int, int]
+) -> Any:
+    del path, mtime, db, revision  # the cache key
+    from lenet.feedback import predict_digits
+
+    x, _ = feedback_store().arrays()
+    return predict_digits(x, predictor(name).predict)

@@ -20,7 +20,7 @@ from lenet import config as cfg  # noqa: E402
 from lenet.config import LeNetConfig  # noqa: E402
 from lenet.data import DatasetError, load_mnist  # noqa: E402
 from lenet.jobs import JobError  # noqa: E402
-from lenet.store import ModelStore, StoreError  # noqa: E402
+from lenet.store import STORAGE_FAILURE, ModelStore, StoreError, storage_problem  # noqa: E402
 from lenet.sweep import SweepError  # noqa: E402
 
 CHOICES = {
@@ -183,12 +183,16 @@ def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
     load_mnist(args.data)  # fail now, with exit code 2, rather than inside the job
     # The same job manager as the app's (same LENET_HOME, same queue); the terminal owner is
     # trusted with the full limits.
-    manager = JobManager(
-        store.home,
-        data_path=str(args.data) if args.data else None,
-        limits=Limits(max_epochs=200, max_queued=100),
-    )
-    job = manager.submit(config, name)
+    try:
+        manager = JobManager(
+            store.home,
+            data_path=str(args.data) if args.data else None,
+            limits=Limits(max_epochs=200, max_queued=100),
+        )
+        job = manager.submit(config, name)
+    except OSError as exc:
+        problem = storage_problem(exc, store.home) or str(exc)
+        raise UsageError(f"cannot start training: {problem}; nothing was started") from exc
     if job.state == "queued":
         print(f"job {job.id} is queued behind other runs", file=sys.stderr)
     try:
@@ -202,7 +206,7 @@ def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
     sys.stderr.write("\n")
     if job.state != "done":
         print(f"{job.state}: {job.error}", file=sys.stderr)
-        return 1
+        return 2 if job.error and STORAGE_FAILURE.search(job.error) else 1
     r = job.result
     print(f"saved {r['model']}: test accuracy {r['accuracy']:.4f}, {r['seconds']:.1f} s")
     return 0

@@ -17,6 +17,7 @@ Only the standard library, NumPy and Pillow: never TensorFlow or Streamlit.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -72,6 +73,22 @@ class Drawing:
     image: np.ndarray  # (28, 28) uint8, read-only: the preprocessed MNIST-like form
     predictions: dict[str, int]  # model name -> predicted digit at the time
     raw_png: bytes | None  # the raw canvas, grey, at most 140x140, PNG
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    added: int  # new drawings stored
+    already: int  # drawings skipped: the same image and label were already stored
+
+    def message(self) -> str:
+        """One sentence for the page, e.g. 'Imported 3 new drawings; 2 were already there.'"""
+        added = f"{self.added:,} new drawing{'' if self.added == 1 else 's'}"
+        if not self.already:
+            return f"Imported {added}."
+        already = "1 was" if self.already == 1 else f"{self.already:,} were"
+        return f"Imported {added}; {already} already there."
 
 
 # --- validation and encoding ---
@@ -148,140 +165,275 @@ def _now() -> str:
 
 
 # --- the npz interchange format ---
+MAX_IMPORT = 20_000  # drawings one import accepts: twice the MNIST test set, ~16 MB of images
+MAX_IMPORT_BYTES = 256 * 2**20  # an import file larger than this is refused unread
+
+
+def _npy_header(archive: zipfile.ZipFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an ``.npy`` member of an npz declares, read without its data.
+
+    Raises:
+        ValueError: the member is not an ``.npy`` file numpy can read safely.
+    """
+    with archive.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"{key} is in .npy format version {version}, expected 1.0 or 2.0")
+    if dtype.hasobject:
+        raise ValueError(f"{key} holds Python objects, which cannot be read without pickle")
+    return tuple(shape), dtype
+
+
 def _npz_rows(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Read and check a Keras-layout npz: every row of both splits, (N, 28, 28) and (N,) uint8."""
+    """Read and check a Keras-layout npz: every row of both splits, (N, 28, 28) and (N,) uint8.
+
+    Each array's shape and dtype are checked from its ``.npy`` header before any data is read,
+    so a small file declaring a huge array costs nothing; at most ``MAX_IMPORT`` rows in all.
+    """
     where = "the uploaded file" if isinstance(source, bytes | bytearray) else str(source)
 
     def bad(problem: str) -> FeedbackError:
         return FeedbackError(f"cannot import {where}: {problem}; nothing was imported")
 
     try:
-        data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+        if isinstance(source, bytes | bytearray):
+            data = bytes(source)
+        else:
+            size = Path(source).stat().st_size
+            if size > MAX_IMPORT_BYTES:
+                raise bad(f"it is {size / 2**20:.0f} MB, more than an import accepts")
+            data = Path(source).read_bytes()
     except OSError as exc:
         raise bad(f"unreadable ({exc})") from exc
     if not data.startswith(b"PK"):
         raise bad("not an .npz (zip) file")
     xs, ys = [], []
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            found = [(x, y) for x, y in NPZ_SPLITS if x in npz.files or y in npz.files]
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = [n.removesuffix(".npy") for n in archive.namelist()]
+            found = [(x, y) for x, y in NPZ_SPLITS if x in files or y in files]
             if not found:
-                raise bad(f"no x_test/y_test or x_train/y_train arrays (has {npz.files})")
+                raise bad(f"no x_test/y_test or x_train/y_train arrays (has {files})")
+            total = 0
             for x_key, y_key in found:
-                missing = [key for key in (x_key, y_key) if key not in npz.files]
+                missing = [key for key in (x_key, y_key) if key not in files]
                 if missing:
                     raise bad(f"{x_key} and {y_key} come together, but {missing[0]} is missing")
-                x, y = npz[x_key], npz[y_key]
-                if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-                    raise bad(f"{x_key} has shape {x.shape}, expected (N, 28, 28)")
-                if y.shape != (len(x),):
-                    raise bad(f"{y_key} has shape {y.shape}, expected ({len(x)},) like {x_key}")
-                if not np.issubdtype(x.dtype, np.integer):
-                    raise bad(f"{x_key} has dtype {x.dtype}, expected uint8 (integers 0..255)")
-                if x.size and (x.min() < 0 or x.max() > 255):
-                    raise bad(f"{x_key} has values in [{x.min()}, {x.max()}], expected 0..255")
-                if not np.issubdtype(y.dtype, np.integer):
-                    raise bad(f"{y_key} has dtype {y.dtype}, expected integer labels 0..9")
-                if y.size and (y.min() < 0 or y.max() > 9):
-                    raise bad(
-                        f"{y_key} has label {y.max() if y.max() > 9 else y.min()}, expected 0..9"
-                    )
-                xs.append(x.astype(np.uint8))
-                ys.append(y.astype(np.uint8))
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                (x_shape, x_dtype), (y_shape, y_dtype) = (
+                    _npy_header(archive, key) for key in (x_key, y_key)
+                )
+                if len(x_shape) != 3 or x_shape[1:] != IMAGE_SHAPE:
+                    raise bad(f"{x_key} has shape {x_shape}, expected (N, 28, 28)")
+                if y_shape != (x_shape[0],):
+                    raise bad(f"{y_key} has shape {y_shape}, expected ({x_shape[0]},) like {x_key}")
+                if x_dtype.kind not in "iu":
+                    raise bad(f"{x_key} has dtype {x_dtype}, expected uint8 (integers 0..255)")
+                if y_dtype.kind not in "iu":
+                    raise bad(f"{y_key} has dtype {y_dtype}, expected integer labels 0..9")
+                total += x_shape[0]
+            if total > MAX_IMPORT:
+                raise bad(
+                    f"it holds {total:,} drawings; one import accepts at most {MAX_IMPORT:,} "
+                    "(split the file)"
+                )
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                for x_key, y_key in found:
+                    x, y = npz[x_key], npz[y_key]
+                    if x.size and (x.min() < 0 or x.max() > 255):
+                        raise bad(f"{x_key} has values in [{x.min()}, {x.max()}], expected 0..255")
+                    if y.size and (y.min() < 0 or y.max() > 9):
+                        raise bad(
+                            f"{y_key} has label {y.max() if y.max() > 9 else y.min()}, "
+                            "expected 0..9"
+                        )
+                    xs.append(x.astype(np.uint8))
+                    ys.append(y.astype(np.uint8))
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
         raise bad(f"unreadable .npz: corrupt, truncated or holding objects ({exc})") from exc
     return np.concatenate(xs), np.concatenate(ys)
 
 
 # --- the store ---
-class FeedbackStore:
-    """The saved drawings in one SQLite file. Thread-safe: one connection behind a lock."""
+BUSY_TIMEOUT_S = 5.0  # how long a write or read waits for another program's lock
+# SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``).
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, or None when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+class FeedbackStore:
+    """The saved drawings in one SQLite file. Thread-safe: one connection behind a lock.
+
+    If the file is deleted or replaced while the store is open (by hand, or by another
+    program), the next call notices and opens the file now at that path (a new, empty
+    database if there is none), rather than writing into a file that no longer has a name.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, busy_timeout: float = BUSY_TIMEOUT_S
+    ) -> None:
         """Open the database, creating it (and its folder) or upgrading an older one.
 
         Args:
             path: the database file; ``LENET_HOME/drawings.sqlite3`` by default.
+            busy_timeout: seconds to wait when another program holds a lock on the file.
 
         Raises:
-            FeedbackError: the file is not a drawings database, is corrupt, or was written by a
-                newer version; the message says where it is and how to delete it.
+            FeedbackError: the file is locked by another program (busy: try again), cannot be
+                created (full or read-only disk), is not a drawings database or was written by
+                a newer version; the message says which, where the file is, and never advises
+                deleting it.
         """
         self.path = Path(path) if path is not None else lenet_home() / FILENAME
+        self.busy_timeout = float(busy_timeout)
         self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None
+        with self._lock:
+            self._open()
+
+    def _open(self) -> None:
+        """(Re)connect to ``self.path`` and check or create its schema."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: no implicit transactions; ``_transaction`` opens each one.
-            self._conn = sqlite3.connect(
-                self.path, timeout=10, check_same_thread=False, isolation_level=None
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout,
+                check_same_thread=False,
+                isolation_level=None,
             )
         except (OSError, sqlite3.Error) as exc:
-            raise FeedbackError(f"cannot open the drawings database {self.path}: {exc}") from exc
+            raise self._error(exc, "open") from exc
+        self._conn = conn
         try:
             self._migrate()
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise self._unusable(f"it is not a readable SQLite database ({exc})") from exc
-        except FeedbackError:
-            self._conn.close()
+        except BaseException:
+            conn.close()
+            self._conn = None
             raise
+        self._file = _file_id(self.path)
 
     def _unusable(self, problem: str) -> FeedbackError:
         return FeedbackError(
-            f"the drawings database {self.path} cannot be used: {problem}. To start afresh, "
-            f"delete that file (this loses the drawings in it), e.g. `rm '{self.path}'`"
+            f"the drawings database {self.path} cannot be used: {problem}. Your drawings in it "
+            f"are kept; to start a new, empty one, move that file aside, e.g. "
+            f"`mv '{self.path}' '{self.path}.bak'`, and reload the page"
         )
+
+    def _error(self, exc: BaseException, doing: str) -> FeedbackError:
+        """One clear sentence for an SQLite or OS error met while ``doing`` something."""
+        code = getattr(exc, "sqlite_errorcode", -1) & 0xFF
+        where = f"the drawings database {self.path}"
+        if code in (_BUSY, _LOCKED):
+            return FeedbackError(
+                f"{where} is busy: another program is using it (waited "
+                f"{self.busy_timeout:g} s for it); nothing was lost, try again in a moment"
+            )
+        if code == _FULL or getattr(exc, "errno", None) == errno.ENOSPC:
+            return FeedbackError(
+                f"cannot {doing} {where}: the disk is full; nothing was changed, free some "
+                "space and try again"
+            )
+        if code in (_READONLY, _CANTOPEN) or getattr(exc, "errno", None) in (
+            errno.EROFS,
+            errno.EACCES,
+        ):
+            return FeedbackError(
+                f"cannot {doing} {where}: the file or its folder is read-only; nothing was changed"
+            )
+        if code in (_NOTADB, _CORRUPT):
+            return self._unusable(f"it is not a readable SQLite database ({exc})")
+        return FeedbackError(f"cannot {doing} {where}: {exc}")
+
+    def _current(self) -> sqlite3.Connection:
+        """The connection, reopened first if the file was deleted or replaced since."""
+        if self._conn is None or _file_id(self.path) != self._file:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            self._open()
+        assert self._conn is not None
+        return self._conn
+
+    @contextmanager
+    def _db(self, doing: str = "read") -> Iterator[sqlite3.Connection]:
+        """The current connection under the lock; SQLite errors become ``FeedbackError``."""
+        with self._lock:
+            conn = self._current()
+            try:
+                yield conn
+            except (sqlite3.Error, OSError) as exc:
+                raise self._error(exc, doing) from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: committed on success, rolled back on any exception."""
-        with self._lock, self._conn:  # the connection's ``with`` commits or rolls back
-            self._conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
-            yield self._conn
+        with self._db("write to") as conn, conn:  # the connection's ``with`` commits or rolls back
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
+            yield conn
 
     def _migrate(self) -> None:
-        with self._transaction() as conn:
-            tables = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if not tables:
-                conn.execute(_CREATE_META)
-                conn.execute(_CREATE_DRAWINGS)
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-                return
-            if "meta" not in tables:
-                raise self._unusable(f"it has no meta table (tables: {sorted(tables)})")
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            try:
-                version = int(row[0])
-            except (TypeError, ValueError):
-                raise self._unusable(f"its schema_version is {row and row[0]!r}") from None
-            if version > SCHEMA_VERSION:
-                raise self._unusable(
-                    f"it was written by a newer lenet-studio (schema version {version}; this one "
-                    f"reads up to {SCHEMA_VERSION}). Upgrade lenet-studio to keep the drawings"
-                )
-            if version < 1:
-                raise self._unusable(f"its schema_version is {version}")
-            if "drawings" not in tables:
-                raise self._unusable("it has no drawings table")
-            if version == 1:
-                conn.execute("ALTER TABLE drawings ADD COLUMN raw_png BLOB")
-                conn.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                    (str(SCHEMA_VERSION),),
-                )
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(drawings)")}
-            if missing := [c for c in _COLUMNS if c not in columns]:
-                raise self._unusable(f"its drawings table lacks column(s) {', '.join(missing)}")
+        assert self._conn is not None
+        try:
+            with self._conn:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._migrate_in(self._conn)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "open") from exc
+
+    def _migrate_in(self, conn: sqlite3.Connection) -> None:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            conn.execute(_CREATE_META)
+            conn.execute(_CREATE_DRAWINGS)
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            return
+        if "meta" not in tables:
+            raise self._unusable(f"it has no meta table (tables: {sorted(tables)})")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        try:
+            version = int(row[0])
+        except (TypeError, ValueError):
+            raise self._unusable(f"its schema_version is {row and row[0]!r}") from None
+        if version > SCHEMA_VERSION:
+            raise self._unusable(
+                f"it was written by a newer lenet-studio (schema version {version}; this one "
+                f"reads up to {SCHEMA_VERSION}). Upgrade lenet-studio to keep the drawings"
+            )
+        if version < 1:
+            raise self._unusable(f"its schema_version is {version}")
+        if "drawings" not in tables:
+            raise self._unusable("it has no drawings table")
+        if version == 1:
+            conn.execute("ALTER TABLE drawings ADD COLUMN raw_png BLOB")
+            conn.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(drawings)")}
+        if missing := [c for c in _COLUMNS if c not in columns]:
+            raise self._unusable(f"its drawings table lacks column(s) {', '.join(missing)}")
 
     def close(self) -> None:
         """Close the connection; the store cannot be used afterwards."""
         with self._lock:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
 
     # --- writing ---
     def add(
@@ -364,22 +516,28 @@ class FeedbackStore:
             args: tuple[int, ...] = ()
         else:
             query, args = query + " WHERE digit = ?", (_check_digit(digit),)
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY id", args).fetchall()
+        with self._db() as conn:
+            rows = conn.execute(query + " ORDER BY id", args).fetchall()
         return [self._row(row) for row in rows]
 
     def count(self) -> int:
         """How many drawings there are."""
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM drawings").fetchone()[0])
+        with self._db() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM drawings").fetchone()[0])
+
+    def revision(self) -> tuple[int, int, int]:
+        """A value that changes whenever drawings are added or deleted (a cache key)."""
+        with self._db() as conn:
+            n, last, total = conn.execute(
+                "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(id), 0) FROM drawings"
+            ).fetchone()
+        return int(n), int(last), int(total)
 
     def counts(self) -> list[int]:
         """How many drawings there are of each digit: ten counts, 0 first."""
         found = [0] * 10
-        with self._lock:
-            for digit, n in self._conn.execute(
-                "SELECT digit, COUNT(*) FROM drawings GROUP BY digit"
-            ):
+        with self._db() as conn:
+            for digit, n in conn.execute("SELECT digit, COUNT(*) FROM drawings GROUP BY digit"):
                 found[digit] = n
         return found
 
@@ -389,8 +547,8 @@ class FeedbackStore:
         Returns:
             x: (N, 28, 28) uint8 images; y: (N,) uint8 true digits.
         """
-        with self._lock:
-            rows = self._conn.execute("SELECT image, digit FROM drawings ORDER BY id").fetchall()
+        with self._db() as conn:
+            rows = conn.execute("SELECT image, digit FROM drawings ORDER BY id").fetchall()
         if any(len(image) != IMAGE_BYTES for image, _ in rows):
             raise self._unusable("a drawing's image is not 784 bytes")
         x = np.frombuffer(b"".join(image for image, _ in rows), np.uint8).reshape(-1, *IMAGE_SHAPE)
@@ -435,29 +593,68 @@ class FeedbackStore:
             raise
         return len(y)
 
-    def import_npz(self, source: str | os.PathLike[str] | bytes) -> int:
+    def import_npz(self, source: str | os.PathLike[str] | bytes) -> ImportResult:
         """Add every image of a Keras-layout ``.npz`` as a drawing (without predictions).
+
+        A drawing already stored (the same image with the same label), or repeated in the
+        file, is skipped, so importing your own export again adds nothing.
 
         Args:
             source: a path, or the file's bytes (e.g. from ``st.file_uploader``). It holds
                 ``x_test``/``y_test`` and/or ``x_train``/``y_train``: (N, 28, 28) integers in
-                0..255 and (N,) labels 0-9. All rows are imported, train first.
+                0..255 and (N,) labels 0-9, at most ``MAX_IMPORT`` rows in all. All rows are
+                read, train first.
 
         Returns:
-            How many drawings were imported.
+            How many drawings were added and how many were already there.
 
         Raises:
-            FeedbackError: the file is unreadable or invalid; nothing is imported.
+            FeedbackError: the file is unreadable, invalid or too large, or the database cannot
+                be written (busy, disk full); nothing is imported.
         """
         x, y = _npz_rows(source)
         created = _now()
-        rows = [(created, int(d), im.tobytes(), "{}") for im, d in zip(x, y, strict=True)]
         with self._transaction() as conn:
+            seen = {
+                (int(d), bytes(im)) for d, im in conn.execute("SELECT digit, image FROM drawings")
+            }
+            rows = []
+            for im, d in zip(x, y, strict=True):
+                key = (int(d), im.tobytes())
+                if key not in seen:
+                    seen.add(key)
+                    rows.append((created, key[0], key[1], "{}"))
             conn.executemany(
                 "INSERT INTO drawings (created, digit, image, predictions) VALUES (?, ?, ?, ?)",
                 rows,
             )
-        return len(rows)
+        return ImportResult(added=len(rows), already=len(y) - len(rows))
+
+
+PREDICT_BATCH = 256  # images per model call: bounded memory whatever the number of drawings
+
+
+def predict_digits(images: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The digit a model predicts for each image, computed in batches of ``PREDICT_BATCH``.
+
+    Args:
+        images: (N, 28, 28) uint8.
+        predict: (n, 28, 28) float32 in [0, 1] -> (n, 10) scores.
+
+    Returns:
+        (N,) int64 predicted digits.
+
+    Raises:
+        ValueError: ``predict`` returned an array of the wrong shape.
+    """
+    out = np.zeros((len(images),), np.int64)
+    for start in range(0, len(images), PREDICT_BATCH):
+        batch = images[start : start + PREDICT_BATCH].astype(np.float32) / 255  # in [0, 1]
+        scores = np.asarray(predict(batch))
+        if scores.shape != (len(batch), 10):
+            raise ValueError(f"predict returned shape {scores.shape}, expected ({len(batch)}, 10)")
+        out[start : start + len(batch)] = scores.argmax(axis=1)
+    return out
 
 
 def accuracy_on(
@@ -477,10 +674,6 @@ def accuracy_on(
     """
     if not drawings:
         return float("nan"), np.zeros((0,), np.int64)
-    x = np.stack([d.image for d in drawings]).astype(np.float32) / 255  # (N, 28, 28) in [0, 1]
-    scores = np.asarray(predict(x))
-    if scores.shape != (len(drawings), 10):
-        raise ValueError(f"predict returned shape {scores.shape}, expected ({len(drawings)}, 10)")
-    predicted = scores.argmax(axis=1)
+    predicted = predict_digits(np.stack([d.image for d in drawings]), predict)
     truth = np.array([d.digit for d in drawings])
     return float(np.mean(predicted == truth)), predicted

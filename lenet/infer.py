@@ -24,11 +24,17 @@ def _interpreter_class() -> Any:
     return Interpreter
 
 
+MAX_BATCH = 256  # images per interpreter call: larger inputs run in chunks of this many
+
+
 class Predictor:
     """Run a TFLite LeNet on 28x28 images. Thread-safe.
 
     Works with float models and with full-integer ones (int8 input and output are quantized
     and dequantized here), and with models that have several outputs (the feature model).
+    Inputs run in chunks of at most ``MAX_BATCH`` images. After the interpreter raised once
+    (XNNPACK "failed to prepare", ...) its state is undefined and a later call may crash the
+    process, so ``failed`` is set and every later call raises: make a new ``Predictor``.
     """
 
     def __init__(self, model_content: bytes) -> None:
@@ -52,6 +58,7 @@ class Predictor:
         self._outputs = self._interp.get_output_details()
         self._batch = int(inp["shape"][0])
         self._lock = threading.Lock()
+        self.failed = False
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Predictor:
@@ -71,7 +78,7 @@ class Predictor:
             One array per model output, each (N, ...).
 
         Raises:
-            ValueError: on any other shape.
+            ValueError: on any other shape, or when the interpreter failed (now or before).
         """
         x = np.asarray(images, dtype=np.float32)
         if x.shape == (28, 28):
@@ -84,15 +91,30 @@ class Predictor:
         if self.quantized:
             scale, zero = self._input["quantization"]
             x = np.clip(np.round(x / scale + zero), -128, 127).astype(np.int8)
+        if not len(x):  # nothing to run: never resize the interpreter to an empty batch
+            return [np.zeros((0, *d["shape"][1:]), np.float32) for d in self._outputs]
+        chunks = [self._invoke(x[i : i + MAX_BATCH]) for i in range(0, len(x), MAX_BATCH)]
+        return [
+            _dequantize(np.concatenate([c[k] for c in chunks]), d)
+            for k, d in enumerate(self._outputs)
+        ]
+
+    def _invoke(self, x: np.ndarray) -> list[np.ndarray]:
+        """Raw outputs for one chunk (n, 28, 28, 1), n <= MAX_BATCH."""
         with self._lock:
-            if len(x) != self._batch:
-                self._interp.resize_tensor_input(self._input["index"], list(x.shape))
-                self._interp.allocate_tensors()
-                self._batch = len(x)
-            self._interp.set_tensor(self._input["index"], x)
-            self._interp.invoke()
-            outs = [self._interp.get_tensor(o["index"]) for o in self._outputs]
-        return [_dequantize(o, d) for o, d in zip(outs, self._outputs, strict=True)]
+            if self.failed:
+                raise ValueError("this TFLite predictor failed before and cannot be reused")
+            try:
+                if len(x) != self._batch:
+                    self._interp.resize_tensor_input(self._input["index"], list(x.shape))
+                    self._interp.allocate_tensors()
+                    self._batch = len(x)
+                self._interp.set_tensor(self._input["index"], x)
+                self._interp.invoke()
+                return [self._interp.get_tensor(o["index"]).copy() for o in self._outputs]
+            except (RuntimeError, ValueError) as exc:
+                self.failed = True
+                raise ValueError(f"the TFLite interpreter failed: {exc}") from exc
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Ten probabilities per image: (N, 10) float32 (see ``run`` for the input)."""
@@ -139,6 +161,31 @@ class FeatureReader:
         self._input = self._interp.get_input_details()[0]["index"]
         self._output = self._interp.get_output_details()[0]["index"]
         self._lock = threading.Lock()
+
+    @staticmethod
+    def check(model_content: bytes) -> None:
+        """Raise ``ValueError`` unless the bytes load as a TFLite model taking 28x28 images.
+
+        The flatbuffer is verified and its tensors allocated, without the XNNPACK delegate
+        (quiet, and nothing is run), so a listing can check a stored model in milliseconds.
+        """
+        try:
+            from ai_edge_litert.interpreter import Interpreter, OpResolverType
+        except ImportError:
+            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+            from tensorflow.lite.experimental import OpResolverType  # type: ignore[no-redef]
+        try:
+            interp = Interpreter(
+                model_content=model_content,
+                num_threads=1,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
+            interp.allocate_tensors()
+            shape = tuple(interp.get_input_details()[0]["shape"][1:])
+        except (ValueError, RuntimeError, IndexError) as exc:
+            raise ValueError(f"not a usable TFLite model: {exc}") from exc
+        if shape != (28, 28, 1):
+            raise ValueError(f"TFLite model takes {shape}, expected (N, 28, 28, 1)")
 
     def read(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """C1 maps (H1, W1, C1), C3 maps (H3, W3, C3) and the ten probabilities.
@@ -197,15 +244,38 @@ def tflite_bytes(model: Any, representative: np.ndarray | None = None) -> bytes:
 
 
 def write_atomic(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temporary file beside ``path``, then rename it into place."""
+    """Write ``content`` to a temporary file beside ``path``, then rename it into place.
+
+    The file is flushed to disk before the rename, and the folder after it, so a power loss
+    leaves the old file or the new one, never a renamed but empty one. On any error (a full
+    disk included) the temporary file is removed and the old file is untouched.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it) to disk; a no-op where folders cannot be
+    opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a folder; the file itself is on disk
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

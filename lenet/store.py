@@ -12,13 +12,17 @@ only the small JSON files and checks the archives, so it never imports TensorFlo
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +32,7 @@ import numpy as np
 
 from lenet.config import LeNetConfig
 from lenet.evaluate import Report
-from lenet.infer import FeatureReader, Predictor, write_atomic
+from lenet.infer import FeatureReader, Predictor, fsync_dir, write_atomic
 
 BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -115,12 +119,277 @@ def _check_keras_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             bad = archive.testzip()
+            inner = archive.read("config.json") if "config.json" in names else b""
     except FileNotFoundError as exc:
         raise StoreError(f"model.keras is missing in {path.parent}") from exc
-    except (OSError, zipfile.BadZipFile) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise StoreError(f"{path} is not a valid .keras archive: {exc}") from exc
     if bad is not None or not {"config.json", "model.weights.h5"} <= names:
         raise StoreError(f"{path} is corrupt (damaged or incomplete archive)")
+    try:
+        layers = json.loads(inner)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{path} has an unreadable config.json inside: {exc}") from exc
+    if "Lambda" in _class_names(layers):
+        raise StoreError(
+            f"{path} holds a Lambda layer (arbitrary Python code), which is never loaded"
+        )
+
+
+def _class_names(node: Any) -> set[str]:
+    """Every ``class_name`` in a Keras config, however deeply nested."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("class_name"), str):
+                found.add(item["class_name"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+CARD_TYPES: dict[str, Callable[[object], bool]] = {
+    "created": lambda v: isinstance(v, str),
+    "params": _is_int,
+    "size_bytes": _is_int,
+    "accuracy": _is_number,
+    "macro_f1": _is_number,
+    "train_seconds": _is_number,
+    "config_id": lambda v: isinstance(v, str),
+    "description": lambda v: isinstance(v, str),
+}
+REPORT_ROW_KEYS = {
+    "per_class": ("digit", "precision", "recall", "f1", "support", "accuracy"),
+    "misclassified": ("index", "true", "predicted", "confidence"),
+    "sample": ("index", "true", "predicted", "confidence"),
+}
+
+
+def _check_card(data: Any, where: Path) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise StoreError(f"{where} is not a JSON object")
+    for key, ok in CARD_TYPES.items():
+        if key in data and not ok(data[key]):
+            raise StoreError(f"{where} has {key}={data[key]!r}, of the wrong type")
+    return {k: v for k, v in data.items() if k in CARD_TYPES}
+
+
+def _check_history(data: Any, where: Path) -> None:
+    if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+        raise StoreError(f"{where} is not a list of per-epoch objects")
+    for row in data:
+        for key, value in row.items():
+            if not _is_number(value):
+                raise StoreError(f"{where} has {key}={value!r}, expected a number")
+
+
+def _check_report(data: Any, where: Path) -> None:
+    if not isinstance(data, dict):
+        raise StoreError(f"{where} is not a JSON object")
+    try:
+        report = Report.from_dict(data)
+    except TypeError as exc:
+        raise StoreError(f"{where} is invalid: {exc}") from exc
+    numbers = [report.accuracy, report.macro_precision, report.macro_recall, report.macro_f1]
+    numbers += [report.weighted_precision, report.weighted_recall, report.weighted_f1]
+    if not _is_int(report.n) or not all(_is_number(v) for v in numbers):
+        raise StoreError(f"{where} has a count or metric that is not a number")
+    confusion = report.confusion
+    if not (
+        isinstance(confusion, list)
+        and len(confusion) == 10
+        and all(isinstance(r, list) and len(r) == 10 and all(map(_is_int, r)) for r in confusion)
+    ):
+        raise StoreError(f"{where} has a confusion matrix that is not 10x10 integers")
+    for field, keys in REPORT_ROW_KEYS.items():
+        rows = getattr(report, field)
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and all(_is_number(r.get(k)) for k in keys) for r in rows
+        ):
+            raise StoreError(f"{where} has {field} rows without numbers {', '.join(keys)}")
+    if len(report.per_class) != 10:
+        raise StoreError(f"{where} has {len(report.per_class)} per-class rows, expected 10")
+    for field in ("misclassified_images", "sample_images"):
+        if not isinstance(getattr(report, field), list) or not all(
+            isinstance(v, str) for v in getattr(report, field)
+        ):
+            raise StoreError(f"{where} has {field} that are not encoded images")
+
+
+def _check_tflite(path: Path) -> None:
+    """A shipped ``.tflite`` loads (LiteRT verifies the flatbuffer; no TensorFlow)."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"{path} is unreadable: {exc}") from exc
+    if len(content) < 8 or content[4:8] != b"TFL3":
+        raise StoreError(f"{path} is not a TFLite model (empty, truncated or another file)")
+    try:
+        FeatureReader.check(content)
+    except ValueError as exc:
+        raise StoreError(f"{path} is not a usable TFLite model: {exc}") from exc
+
+
+def _check_filters(path: Path) -> None:
+    try:
+        filters = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise StoreError(f"{path} is unreadable: {exc}") from exc
+    if not isinstance(filters, np.ndarray) or filters.ndim != 3 or filters.dtype.kind != "f":
+        raise StoreError(f"{path} is not (k, k, filters) floats")
+
+
+def _validate(folder: Path) -> dict[str, Any]:
+    """Check every file of an entry; returns the card's fields. Raises ``StoreError``."""
+    for file in FILES:
+        if not (folder / file).is_file():
+            raise StoreError(f"{file} is missing in {folder}")
+    card = _check_card(_read_json(folder / "card.json"), folder / "card.json")
+    try:
+        config = _read_json(folder / "config.json")
+        if not isinstance(config, dict):
+            raise TypeError(f"expected a JSON object, got {type(config).__name__}")
+        LeNetConfig.from_dict(config)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StoreError(f"{folder / 'config.json'} is invalid: {exc}") from exc
+    _check_history(_read_json(folder / "history.json"), folder / "history.json")
+    _check_report(_read_json(folder / "report.json"), folder / "report.json")
+    _check_keras_archive(folder / "model.keras")
+    if (folder / "model.tflite").exists():  # made on first use when missing
+        _check_tflite(folder / "model.tflite")
+    if (folder / "c1_filters.npy").exists():
+        _check_filters(folder / "c1_filters.npy")
+    return card
+
+
+# folder -> (its files' names, sizes and mtimes; the card fields or the StoreError)
+_VALIDATED: dict[str, tuple[tuple[Any, ...], dict[str, Any] | StoreError]] = {}
+
+
+def _signature(folder: Path) -> tuple[Any, ...]:
+    try:
+        with os.scandir(folder) as entries:
+            return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries))
+    except OSError:
+        return ()
+
+
+def validated_card(folder: Path) -> dict[str, Any]:
+    """The card fields of an entry whose every file was checked (types, not only presence).
+
+    The result is cached until a file of the folder changes (name, size or mtime), so a
+    listing on every page run costs one ``scandir`` per entry.
+
+    Raises:
+        StoreError: a file is missing or invalid; the message names it.
+    """
+    signature = _signature(folder)
+    cached = _VALIDATED.get(str(folder))
+    if cached is None or cached[0] != signature:
+        try:
+            result: dict[str, Any] | StoreError = _validate(folder)
+        except StoreError as exc:
+            result = exc
+        cached = _VALIDATED[str(folder)] = (signature, result)
+    if isinstance(cached[1], StoreError):
+        raise StoreError(str(cached[1]))
+    return dict(cached[1])
+
+
+STALE_AFTER_S = 600  # a save takes seconds: an older temporary folder was left by a crash
+_TEMP_RE = re.compile(r"^\.(?P<name>[a-z0-9][a-z0-9._-]{0,63})\.(?P<kind>tmp|old|del)-(?P<pid>\d+)")
+_CLEANED: set[str] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def clean_stale_temporaries(root: Path, now: float | None = None) -> list[str]:
+    """Remove the hidden folders a killed save or delete left in ``root``.
+
+    Saves write ``.NAME.tmp-PID-*``, replacing saves ``.NAME.old-PID`` and deletes
+    ``.NAME.del-PID``. One is removed when its process is gone or it is older than
+    ``STALE_AFTER_S``, so a save running now (in this or another process) is left alone; an
+    ``.old-`` folder whose entry is missing is the only copy and is renamed back instead.
+
+    Returns:
+        The names of the folders removed.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_RE.match(entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue
+        if age <= STALE_AFTER_S and _pid_alive(int(match["pid"])):
+            continue
+        final = root / match["name"]
+        if match["kind"] == "old" and not final.exists():
+            # Killed between moving the old entry aside and moving the new one in: the old
+            # one is the only copy, so it goes back rather than away.
+            try:
+                os.replace(entry.path, final)
+                continue
+            except OSError:
+                continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.name)
+    return removed
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _write_synced(path: Path, content: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(content)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+# What ``storage_problem`` says, found again in a job's error message.
+STORAGE_FAILURE = re.compile(r"the disk holding .* is full|is read-only")
+
+
+def storage_problem(exc: BaseException, where: Path) -> str | None:
+    """'the disk ... is full' or '... is read-only' when that caused ``exc``, else None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        code = getattr(seen, "errno", None)
+        if code == errno.ENOSPC or "No space left" in str(seen):
+            return f"the disk holding {where} is full"
+        if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "Read-only file system" in str(seen):
+            return f"{where} is read-only"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class ModelStore:
@@ -136,6 +405,9 @@ class ModelStore:
         self.home = Path(home) if home is not None else lenet_home()
         self.user_root = self.home / "models"
         self.bundled_root = bundled_root
+        if str(self.user_root) not in _CLEANED:  # once per process: stores are made often
+            _CLEANED.add(str(self.user_root))
+            clean_stale_temporaries(self.user_root)
 
     # --- reading ---
     def _roots(self) -> list[tuple[Path, bool]]:
@@ -167,19 +439,8 @@ class ModelStore:
     def card(self, name: str) -> ModelCard:
         """The card of a model, checked: raises ``StoreError`` when the entry is broken."""
         folder = self.path(name)
-        data = _read_json(folder / "card.json")
-        for file in FILES:
-            if not (folder / file).is_file():
-                raise StoreError(f"{file} is missing in {folder}")
-        _check_keras_archive(folder / "model.keras")
-        if not isinstance(data, dict):
-            raise StoreError(f"{folder / 'card.json'} is not a JSON object")
-        known = ModelCard.__dataclass_fields__.keys() - {"name", "bundled", "path", "error"}
         return ModelCard(
-            name=name,
-            bundled=self.is_bundled(name),
-            path=str(folder),
-            **{k: v for k, v in data.items() if k in known},
+            name=name, bundled=self.is_bundled(name), path=str(folder), **validated_card(folder)
         )
 
     def list(self) -> list[ModelCard]:
@@ -331,15 +592,18 @@ class ModelStore:
         final = root / name
         if final.exists() and not overwrite:
             raise StoreError(f"a model named {name!r} already exists: choose another name")
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.tmp-"))
+        tmp: Path | None = None
         try:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}.tmp-{os.getpid()}-"))
             model.save(tmp / "model.keras")
+            _fsync_file(tmp / "model.keras")
             for filename, make in DERIVED.items():
-                (tmp / filename).write_bytes(make(model))
-            (tmp / "config.json").write_text(json.dumps(config.to_dict(), indent=1, sort_keys=True))
-            (tmp / "history.json").write_text(json.dumps(history, indent=1))
-            (tmp / "report.json").write_text(report.to_json())
+                _write_synced(tmp / filename, make(model))
+            config_json = json.dumps(config.to_dict(), indent=1, sort_keys=True)
+            _write_synced(tmp / "config.json", config_json.encode())
+            _write_synced(tmp / "history.json", json.dumps(history, indent=1).encode())
+            _write_synced(tmp / "report.json", report.to_json().encode())
             card = {
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": int(model.count_params()),
@@ -350,18 +614,26 @@ class ModelStore:
                 "config_id": config.config_id,
                 "description": description,
             }
-            (tmp / "card.json").write_text(json.dumps(card, indent=1))
+            _write_synced(tmp / "card.json", json.dumps(card, indent=1).encode())
+            fsync_dir(tmp)  # the files' names are on disk before the folder is renamed
             if final.exists():
                 old = final.with_name(f".{name}.old-{os.getpid()}")
                 os.replace(final, old)
-                os.replace(tmp, final)
+                try:
+                    os.replace(tmp, final)
+                except BaseException:
+                    os.replace(old, final)  # put the previous entry back
+                    raise
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, final)
+            fsync_dir(root)
         except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, Exception):
-                raise StoreError(f"saving {name!r} failed, nothing was written: {exc}") from exc
+                problem = storage_problem(exc, root) or str(exc)
+                raise StoreError(f"saving {name!r} failed, nothing was written: {problem}") from exc
             raise
         return self.card(name)
 

@@ -4,7 +4,8 @@ import streamlit as st
 
 import ui
 from lenet import analysis, plots
-from lenet.feedback import FeedbackError, accuracy_on
+from lenet.feedback import MAX_IMPORT, FeedbackError
+from lenet.store import StoreError
 
 ui.require_router()
 
@@ -14,16 +15,23 @@ def on_import() -> None:
     if upload is None:
         return
     try:
-        n = ui.feedback_store().import_npz(upload.getvalue())
+        result = ui.feedback_store().import_npz(upload.getvalue())
     except FeedbackError as exc:
         st.session_state["drawings_message"] = ("error", str(exc))
     else:
-        st.session_state["drawings_message"] = ("success", f"Imported {n} drawings.")
+        st.session_state["drawings_message"] = ("success", result.message())
 
 
 def on_delete_all() -> None:
-    n = ui.feedback_store().delete_all()
-    st.session_state["drawings_message"] = ("success", f"Deleted {n} drawings.")
+    try:
+        n = ui.feedback_store().delete_all()
+    except FeedbackError as exc:
+        st.session_state["drawings_message"] = ("error", str(exc))
+    else:
+        st.session_state["drawings_message"] = (
+            "success",
+            f"Deleted {n} drawing{'' if n == 1 else 's'}.",
+        )
 
 
 def on_delete(drawing_id: int) -> None:
@@ -44,7 +52,14 @@ def manage(count: int) -> None:
                 key="drawings_export",
                 icon=":material/download:",
             )
-        b.file_uploader("Import an .npz", type=["npz"], key="drawings_import", on_change=on_import)
+        b.file_uploader(
+            "Import an .npz",
+            type=["npz"],
+            key="drawings_import",
+            on_change=on_import,
+            help=f"Keras layout (x_test/y_test, x_train/y_train), at most {MAX_IMPORT:,} "
+            "drawings per file; drawings you already have are skipped.",
+        )
         sure = c.checkbox("Yes, delete all my drawings", key="drawings_sure")
         c.button(
             "Delete all",
@@ -55,6 +70,28 @@ def manage(count: int) -> None:
         st.caption(f"Stored in `{ui.feedback_store().path}`; nothing leaves this machine.")
 
 
+def model_rows(saved: list, names: list[str]) -> list[dict]:
+    """Accuracy of each usable model on the drawings; a model that fails says so in its row."""
+    truth = [d.digit for d in saved]
+    rows = []
+    for name in names:
+        try:
+            predicted = ui.drawing_predictions(name)
+            card = ui.store().card(name)
+        except StoreError as exc:
+            rows.append({"model": name, "problem": str(exc)})
+            continue
+        right = sum(int(p) == t for p, t in zip(predicted, truth, strict=True))
+        rows.append(
+            {
+                "model": name,
+                "accuracy on your drawings (%)": round(right / len(saved) * 100, 1),
+                "MNIST test accuracy (%)": round(card.accuracy * 100, 2),
+            }
+        )
+    return rows
+
+
 def drawings() -> None:
     st.title("My drawings")
     if st.session_state.get("drawings_message"):
@@ -62,35 +99,34 @@ def drawings() -> None:
         (st.success if kind == "success" else st.error)(text)
     try:
         saved = ui.feedback_store().all()
+        manage(len(saved))
+        if not saved:
+            st.info(
+                "No drawings yet. On the Draw page, tell the studio whether a prediction was "
+                "right: each answer saves the drawing here."
+            )
+            st.stop()
+        counts = ui.feedback_store().counts()
+        results(saved, counts)
     except FeedbackError as exc:
         st.error(str(exc))
         st.stop()
-    manage(len(saved))
-    if not saved:
-        st.info(
-            "No drawings yet. On the Draw page, tell the studio whether a prediction was "
-            "right: each answer saves the drawing here."
-        )
-        st.stop()
-    counts = ui.feedback_store().counts()
+
+
+def results(saved: list, counts: list[int]) -> None:
     st.markdown(
         f"**{len(saved)} drawing{'s' if len(saved) != 1 else ''}**: "
         + ", ".join(f"{d}: {n}" for d, n in enumerate(counts))
     )
-    names = ui.usable_names()
-    rows = []
-    for name in names:
-        acc, _ = accuracy_on(saved, ui.predictor(name).predict)
-        rows.append(
-            {
-                "model": name,
-                "accuracy on your drawings (%)": round(acc * 100, 1),
-                "MNIST test accuracy (%)": round(ui.store().card(name).accuracy * 100, 2),
-            }
-        )
+    rows = model_rows(saved, ui.usable_names())
     st.dataframe(rows, hide_index=True, width="stretch")
+    names = [r["model"] for r in rows if "problem" not in r]
+    if not names:
+        st.info("No usable model to check your drawings with.")
+        return
     name = st.selectbox("Model", names, key="drawings_model")
-    acc, predicted = accuracy_on(saved, ui.predictor(name).predict)
+    predicted = ui.drawing_predictions(name)
+    acc = next(r["accuracy on your drawings (%)"] for r in rows if r["model"] == name) / 100
     left, right = st.columns([3, 2], gap="large")
     confusion = analysis.confusion([d.digit for d in saved], predicted)
     left.markdown(f"**{name}: {acc:.1%} of your drawings right**")

@@ -74,3 +74,45 @@ def test_a_corrupt_database_is_a_message(fresh):
     (fresh.home / "drawings.sqlite3").write_bytes(b"not a database at all" * 10)
     at = open_page("drawings")
     assert not at.exception and "drawings.sqlite3" in at.error[0].value
+
+
+def test_a_lock_taken_after_the_app_opened_the_database_is_a_busy_message(fresh, small_mnist):
+    import sqlite3
+
+    store = FeedbackStore(fresh.home / "drawings.sqlite3")
+    store.add(int(small_mnist[3][0]), small_mnist[2][0], {"tiny": 0})
+    at = open_page("drawings")
+    assert not at.exception and not at.error
+    other = sqlite3.connect(fresh.home / "drawings.sqlite3", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program writing to it
+    try:
+        at.run()
+        assert not at.exception
+        assert "busy" in at.error[0].value and "delete" not in at.error[0].value
+        draw = open_page("draw")  # the Draw page's "Right" button on the same locked file
+        draw.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+        draw.run()
+        draw.button(key="draw_right").click().run()
+        assert not draw.exception
+        assert any("busy" in e.value for e in draw.error)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    at.run()
+    assert not at.exception and not at.error and "**1 drawing**" in at.markdown[0].value
+
+
+def test_deleting_the_database_while_the_app_runs_starts_an_empty_one(fresh, small_mnist):
+    at = open_page("draw")
+    for n in range(2):  # the first answer opens the store; the second comes after the delete
+        at.session_state[f"draw_canvas_{n}"] = canvas_state(stroke_canvas(small_mnist[2][n]))
+        at.run()
+        at.button(key="draw_right").click().run()
+        assert not at.exception and not at.error
+        assert FeedbackStore(fresh.home / "drawings.sqlite3").count() == 1
+        if n == 0:
+            (
+                fresh.home / "drawings.sqlite3"
+            ).unlink()  # SQLite: "attempt to write a readonly database"
+    page = open_page("drawings")
+    assert not page.exception and "**1 drawing**" in page.markdown[0].value

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -218,7 +219,7 @@ def test_export_import_round_trip(store: FeedbackStore, tmp_path: Path, as_bytes
     assert store.export_npz(tmp_path / "mine.npz") == 4
     other = FeedbackStore(tmp_path / "other.sqlite3")
     source = (tmp_path / "mine.npz").read_bytes() if as_bytes else tmp_path / "mine.npz"
-    assert other.import_npz(source) == 4
+    assert other.import_npz(source).added == 4
     x, y = other.arrays()
     x0, y0 = store.arrays()
     np.testing.assert_array_equal(x, x0)
@@ -234,16 +235,16 @@ def test_import_accepts_train_and_test_and_integer_arrays(store: FeedbackStore) 
         x_test=image_of(3)[None],
         y_test=np.array([3], np.uint8),
     )
-    assert store.import_npz(source) == 3
+    assert store.import_npz(source).added == 3
     assert [d.digit for d in store.all()] == [1, 2, 3]
     np.testing.assert_array_equal(store.arrays()[0][0], image_of(1))
 
 
 def test_import_of_the_small_mnist_fixture(store: FeedbackStore, small_mnist) -> None:
     x_train, y_train, x_test, y_test = small_mnist
-    assert store.import_npz(ROOT / "tests" / "fixtures" / "mnist_small.npz") == len(x_train) + len(
-        x_test
-    )
+    assert store.import_npz(ROOT / "tests" / "fixtures" / "mnist_small.npz").added == len(
+        x_train
+    ) + len(x_test)
     x, y = store.arrays()
     np.testing.assert_array_equal(x, np.concatenate([x_train, x_test]))
     assert store.counts() == np.bincount(np.concatenate([y_train, y_test]), minlength=10).tolist()
@@ -411,15 +412,85 @@ UNUSABLE = _unusable_files()
 
 
 @pytest.mark.parametrize("case", list(UNUSABLE))
-def test_unusable_database_says_where_it_is_and_how_to_delete_it(tmp_path: Path, case: str) -> None:
+def test_unusable_database_says_where_it_is_and_to_move_it_aside(tmp_path: Path, case: str) -> None:
     make, message = UNUSABLE[case]
     path = tmp_path / "drawings.sqlite3"
     make(path)
     before = path.read_bytes()
     with pytest.raises(FeedbackError, match=message) as info:
         FeedbackStore(path)
-    assert str(path) in str(info.value) and "delete" in str(info.value)
+    message = str(info.value)
+    assert str(path) in message and f"mv '{path}' '{path}.bak'" in message
+    assert "delete" not in message and "rm " not in message  # advice that would lose drawings
     assert path.read_bytes() == before  # refused, not "repaired"
+
+
+# --- locks, and a file deleted or replaced under a running app ---
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Another program holding an exclusive lock on the database (like ``sqlite3`` mid-write)."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_locked_database_is_busy_not_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "drawings.sqlite3"
+    first = FeedbackStore(path)
+    fill(first, [3, 4])
+    first.close()
+    before = path.read_bytes()
+    with locked(path), pytest.raises(FeedbackError, match="busy") as info:
+        FeedbackStore(path, busy_timeout=0.2)
+    message = str(info.value)
+    assert "try again" in message and "delete" not in message and "not a readable" not in message
+    assert path.read_bytes() == before
+    again = FeedbackStore(path, busy_timeout=0.2)  # the lock is gone: the drawings are there
+    assert again.count() == 2
+    again.close()
+
+
+def test_a_lock_taken_after_opening_is_a_busy_feedback_error(tmp_path: Path) -> None:
+    path = tmp_path / "drawings.sqlite3"
+    store = FeedbackStore(path, busy_timeout=0.2)
+    fill(store, [1, 2])
+    with locked(path):
+        for call in (store.all, store.count, store.counts, store.arrays, store.delete_all):
+            with pytest.raises(FeedbackError, match="busy"):
+                call()
+        with pytest.raises(FeedbackError, match="busy"):
+            store.add(5, image_of(5), {})
+        with pytest.raises(FeedbackError, match="busy"):
+            store.import_npz(npz_bytes(x_test=image_of(9)[None], y_test=np.array([9], np.uint8)))
+    assert store.count() == 2  # nothing half-done
+    store.close()
+
+
+def test_a_database_deleted_while_open_is_recreated_not_readonly(tmp_path: Path) -> None:
+    path = tmp_path / "drawings.sqlite3"
+    store = FeedbackStore(path)
+    fill(store, [1, 2, 3])
+    path.unlink()
+    store.add(7, image_of(7), {"tiny": 7})  # SQLite says "readonly database" on the old file
+    assert [d.digit for d in store.all()] == [7] and path.is_file()
+    assert FeedbackStore(path).count() == 1  # written to the new file, not the deleted one
+    store.close()
+
+
+def test_a_database_replaced_while_open_is_reopened(tmp_path: Path) -> None:
+    path, other = tmp_path / "drawings.sqlite3", tmp_path / "other.sqlite3"
+    store = FeedbackStore(path)
+    fill(store, [1])
+    elsewhere = FeedbackStore(other)
+    fill(elsewhere, [4, 5])
+    elsewhere.close()
+    os.replace(other, path)  # e.g. a backup restored while the app runs
+    assert [d.digit for d in store.all()] == [4, 5]
+    store.close()
 
 
 # --- crash safety and threads ---
@@ -529,3 +600,80 @@ def test_module_never_imports_streamlit_or_tensorflow() -> None:
     ).stdout
     assert "streamlit" not in imported and "tensorflow" not in imported
     assert feedback.FILENAME == "drawings.sqlite3"
+
+
+# --- imports: repeated, capped, and checked before reading ---
+def test_importing_your_own_export_again_adds_nothing(store: FeedbackStore, tmp_path: Path) -> None:
+    fill(store, [1, 2, 3])
+    store.export_npz(tmp_path / "mine.npz")
+    again = store.import_npz(tmp_path / "mine.npz")
+    assert (again.added, again.already) == (0, 3)
+    assert again.message() == "Imported 0 new drawings; 3 were already there."
+    assert store.count() == 3
+
+
+def test_import_skips_only_the_same_image_with_the_same_label(store: FeedbackStore) -> None:
+    store.add(1, image_of(1), {})
+    source = npz_bytes(
+        x_test=np.stack([image_of(1), image_of(1), image_of(2), image_of(2)]),
+        y_test=np.array([1, 7, 2, 2], np.uint8),  # same image relabelled is new; a repeat is not
+    )
+    result = store.import_npz(source)
+    assert (result.added, result.already) == (2, 2)
+    assert result.message() == "Imported 2 new drawings; 2 were already there."
+    assert sorted(d.digit for d in store.all()) == [1, 2, 7]
+    assert feedback.ImportResult(1, 0).message() == "Imported 1 new drawing."
+    assert feedback.ImportResult(12000, 0).message() == "Imported 12,000 new drawings."
+    assert feedback.ImportResult(3, 1).message() == "Imported 3 new drawings; 1 was already there."
+
+
+def _npz_declaring(n: int) -> bytes:
+    """A small zip whose .npy headers declare n images and n labels but hold a few bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key, shape in (("x_test", (n, 28, 28)), ("y_test", (n,))):
+            npy = io.BytesIO()
+            header = {"descr": "|u1", "fortran_order": False, "shape": shape}
+            np.lib.format.write_array_header_1_0(npy, header)
+            npy.write(b"\0" * 64)
+            archive.writestr(f"{key}.npy", npy.getvalue())
+    return buf.getvalue()
+
+
+def test_a_tiny_file_declaring_a_huge_array_is_refused_unread(store: FeedbackStore) -> None:
+    import tracemalloc
+
+    data = _npz_declaring(36 * 2**30 // 784)  # 36 GiB of images
+    assert len(data) < 2000
+    tracemalloc.start()
+    try:
+        with pytest.raises(FeedbackError, match="at most 20,000") as info:
+            store.import_npz(data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "nothing was imported" in str(info.value)
+    assert peak < 20 * 2**20  # refused from the header: nothing near the declared size read
+    assert store.count() == 0
+
+
+def test_an_import_over_the_cap_is_refused(store: FeedbackStore) -> None:
+    blank = npz_bytes(
+        x_test=np.zeros((feedback.MAX_IMPORT + 1, 28, 28), np.uint8),
+        y_test=np.zeros((feedback.MAX_IMPORT + 1,), np.uint8),
+    )
+    with pytest.raises(FeedbackError, match="20,001"):
+        store.import_npz(blank)
+    assert store.count() == 0
+
+
+def test_models_see_the_drawings_in_bounded_batches(store: FeedbackStore) -> None:
+    sizes: list[int] = []
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        sizes.append(len(x))
+        return np.eye(10, dtype=np.float32)[np.zeros(len(x), int)]
+
+    images = np.zeros((600, 28, 28), np.uint8)
+    assert feedback.predict_digits(images, predict).tolist() == [0] * 600
+    assert sizes == [256, 256, 88]

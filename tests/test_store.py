@@ -227,3 +227,96 @@ def test_export_int8_is_small_and_agrees(tiny_store, tmp_path, small_mnist):
     ).mean()
     assert agree > 0.95
     assert store.export_report("tiny")["int8_kb"] == report["int8_kb"]
+
+
+# --- every file of an entry is checked when listed ---
+def _lambda_keras(path) -> None:
+    """Rewrite a .keras archive so its model holds a Lambda layer."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"].append(
+        {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "evil"}}
+    )
+    members["config.json"] = json.dumps(config).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    path.write_bytes(buf.getvalue())
+
+
+def _truncate(path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+ENTRY_DAMAGE = {
+    "empty tflite": ("model.tflite", lambda p: p.write_bytes(b"")),
+    "truncated tflite": ("model.tflite", _truncate),
+    "lambda layer": ("Lambda", _lambda_keras),
+    "card of wrong types": ("card.json", lambda p: p.write_text('{"accuracy": "high"}')),
+    "card a list": ("card.json", lambda p: p.write_text("[1, 2]")),
+    "history of strings": ("history.json", lambda p: p.write_text('[{"loss": "low"}]')),
+    "history an object": ("history.json", lambda p: p.write_text('{"loss": 1}')),
+    "report of wrong types": ("report.json", lambda p: p.write_text('{"n": "many"}')),
+    "report with a bad matrix": (
+        "report.json",
+        lambda p: p.write_text(
+            json.dumps({**json.loads(p.read_text()), "confusion": [[1, 2], [3]]})
+        ),
+    ),
+    "garbage config": ("config.json", lambda p: p.write_text("\x00\x01 not json")),
+    "config of wrong types": ("config.json", lambda p: p.write_text('{"epochs": "ten"}')),
+    "truncated filters": ("c1_filters.npy", _truncate),
+}
+
+
+def damage_entry(store: ModelStore, name: str, case: str) -> None:
+    """Copy ``tiny`` to ``name`` and damage one of its files as ``case`` says."""
+    shutil.copytree(store.path("tiny"), store.user_root / name)
+    reason, damage = ENTRY_DAMAGE[case]
+    file = reason if "." in reason else "model.keras"
+    damage(store.user_root / name / file)
+
+
+@pytest.mark.parametrize("case", list(ENTRY_DAMAGE))
+def test_a_damaged_file_lists_the_entry_as_broken_with_its_reason(tiny_store, tmp_path, case):
+    store = copy_store(tiny_store, tmp_path)
+    damage_entry(store, "bad", case)
+    cards = {c.name: c for c in store.list()}
+    assert cards["bad"].broken and ENTRY_DAMAGE[case][0] in cards["bad"].error
+    assert not cards["tiny"].broken
+    with pytest.raises(StoreError):
+        store.card("bad")
+
+
+def test_cli_list_keeps_listing_past_broken_entries(tiny_store, tmp_path, capsys):
+    from lenet.cli import main
+
+    store = copy_store(tiny_store, tmp_path)
+    for i, case in enumerate(ENTRY_DAMAGE):
+        damage_entry(store, f"bad-{i:02d}", case)
+    assert main(["list"], store=store) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(ENTRY_DAMAGE) + 1
+    assert sum("BROKEN" in line for line in out) == len(ENTRY_DAMAGE)
+    assert any(line.startswith("tiny ") and "acc" in line for line in out)
+
+
+def test_listing_is_cached_until_a_file_changes(tiny_store, tmp_path, monkeypatch):
+    import os
+
+    store = copy_store(tiny_store, tmp_path)
+    assert not store.card("tiny").broken
+    calls = []
+    monkeypatch.setattr(store_mod, "_validate", lambda folder: calls.append(folder) or {})
+    store.list()
+    store.list()
+    assert calls == []  # nothing re-read: listing happens on every page run
+    card = store.path("tiny") / "card.json"
+    os.utime(card, ns=(card.stat().st_atime_ns, card.stat().st_mtime_ns + 10**9))
+    store.list()
+    assert len(calls) == 1
