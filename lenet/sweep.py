@@ -181,7 +181,7 @@ def _suggest(trial: Any, name: str, spec: Any) -> Any:
 
 STORAGE_ENV = "LENET_SWEEP_STORAGE"
 CONNECT_TIMEOUT_S = 3  # a server that does not answer is reported, never waited on for long
-SKIPS_BEFORE_GIVING_UP = 12  # consecutive draws that all repeat a configuration: space exhausted
+SKIPS_BEFORE_GIVING_UP = 30  # consecutive draws that all repeat a configuration: space exhausted
 # The module a storage URL's driver imports -> what to install for it.
 DRIVERS = {
     "psycopg": 'pip install "psycopg[binary]" (or pip install ".[postgres]" in the repo)',
