@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -181,6 +182,7 @@ def _suggest(trial: Any, name: str, spec: Any) -> Any:
 
 STORAGE_ENV = "LENET_SWEEP_STORAGE"
 CONNECT_TIMEOUT_S = 3  # a server that does not answer is reported, never waited on for long
+HEARTBEAT_S = 30
 SKIPS_BEFORE_GIVING_UP = 30  # consecutive draws that all repeat a configuration: space exhausted
 # The module a storage URL's driver imports -> what to install for it.
 DRIVERS = {
@@ -264,11 +266,13 @@ def _storage_error(url: str, exc: BaseException) -> SweepError:
     return SweepError(f"cannot open {where}: {text}")
 
 
-def open_storage(url: str, busy_timeout_s: float = 30.0) -> Any:
+def open_storage(url: str, busy_timeout_s: float = 30.0, heartbeat: bool = False) -> Any:
     """An Optuna storage for ``url``, opened and checked within seconds.
 
     SQLite waits up to ``busy_timeout_s`` for a lock held by another process; other databases
-    give up connecting after ``CONNECT_TIMEOUT_S``.
+    give up connecting after ``CONNECT_TIMEOUT_S``. With ``heartbeat`` (workers), a running
+    trial beats every ``HEARTBEAT_S``; one whose process died (a machine switched off) is marked
+    failed after ``3 * HEARTBEAT_S``, so its configuration can be drawn again.
 
     Raises:
         SweepError: one sentence naming the bad URL, the missing driver, the server that did
@@ -282,10 +286,15 @@ def open_storage(url: str, busy_timeout_s: float = 30.0) -> Any:
         engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_s}}
     else:
         engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
+    beats = {"heartbeat_interval": HEARTBEAT_S, "grace_period": 3 * HEARTBEAT_S}
     error: Exception | None = None
     for attempt in range(4):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=engine_kwargs, **(beats if heartbeat else {})
+                )
         except Exception as exc:  # SQLAlchemy, drivers and Optuna raise many kinds
             error = exc
             from sqlalchemy import exc as sa
@@ -527,7 +536,7 @@ def run_sweep(
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     url = settings.storage or sweep_storage()
     enable_wal(url)
-    storage = open_storage(url, busy_timeout_s=60.0)
+    storage = open_storage(url, busy_timeout_s=60.0, heartbeat=True)
     study = open_study(settings, space, storage)
     with storage_errors(url):
         seed = training_seed(study, settings.seed)
