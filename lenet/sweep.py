@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -222,8 +223,13 @@ def describe_storage(url: str) -> str:
 
         shown = make_url(url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL is shown as given; open_storage explains it
-        shown = url
+        shown = _masked(url)
     return f"the database {shown}"
+
+
+def _masked(url: str) -> str:
+    """``url`` with any password replaced by ``***``, even where it does not parse."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _storage_error(url: str, exc: BaseException) -> SweepError:
@@ -238,7 +244,7 @@ def _storage_error(url: str, exc: BaseException) -> SweepError:
         return SweepError(f"{where} needs the database driver {module!r}, not installed: {how}")
     if isinstance(exc, sa.NoSuchModuleError | sa.ArgumentError):
         return SweepError(
-            f"storage {url!r} is not a database URL Optuna can use "
+            f"storage {_masked(url)!r} is not a database URL Optuna can use "
             "(expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE)"
         )
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

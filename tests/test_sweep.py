@@ -217,7 +217,7 @@ def _refused_port() -> int:
     ("url", "blocked", "message"),
     [
         ("notaurl", None, "is not a database URL"),
-        ("nosuchdb://host/x", None, "is not a database URL"),
+        ("nosuchdb://u:secret@host/x", None, "is not a database URL"),
         ("postgresql://u@127.0.0.1:1/x", "psycopg", 'pip install "psycopg[binary]"'),
         ("postgresql+psycopg2://u@127.0.0.1:1/x", "psycopg2", "psycopg2-binary"),
         ("mysql+pymysql://u@127.0.0.1:1/x", "pymysql", "PyMySQL"),
@@ -228,7 +228,7 @@ def test_a_bad_storage_is_one_clear_sentence(url, blocked, message, monkeypatch)
         monkeypatch.setitem(sys.modules, blocked, None)  # the driver is not installed
     with pytest.raises(SweepError, match=message.replace("[", r"\[").replace("]", r"\]")) as e:
         open_storage(url)
-    assert "\n" not in str(e.value)
+    assert "\n" not in str(e.value) and "secret" not in str(e.value)  # passwords never shown
 
 
 def test_an_unreachable_server_is_named_within_seconds():
