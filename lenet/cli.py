@@ -111,13 +111,27 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--sampler", choices=["random", "tpe", "grid"], default="random", help="(default: random)"
     )
-    sweep.add_argument("--storage", help="Optuna storage URL (default: LENET_HOME/sweeps.db)")
+    sweep.add_argument(
+        "--storage",
+        help="Optuna storage URL, e.g. postgresql://USER:PASSWORD@HOST/DB "
+        "(default: $LENET_SWEEP_STORAGE, else LENET_HOME/sweeps.db)",
+    )
     sweep.add_argument("--study", help="study name (default: the space's name)")
     sweep.add_argument(
         "--subset", type=int, default=3000, help="training images per trial (default: 3000)"
     )
     sweep.add_argument("--epochs", type=int, help="epochs per trial (default: the space's)")
-    sweep.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    sweep.add_argument(
+        "--seed",
+        type=int,
+        help="training seed (subset, split, initialisation) of every trial; a study keeps the "
+        "one it started with (default: the study's, else 0)",
+    )
+    sweep.add_argument(
+        "--sampler-seed",
+        type=int,
+        help="make the sampler's draws reproducible (default: each process its own entropy)",
+    )
     sweep.add_argument("--data", type=Path, help=data_help)
     sweep.add_argument(
         "--here",
@@ -315,30 +329,35 @@ def cmd_export(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
+    from lenet.store import validate_name
     from lenet.sweep import (
         SweepSettings,
         best_config,
+        check_settings,
         load_space,
-        make_sampler,
         run_sweep,
+        sweep_storage,
         trials_table,
     )
-
-    if args.trials < 1:
-        raise UsageError(f"--trials {args.trials} is invalid: expected at least 1")
-    make_sampler(args.sampler, load_space(args.space), args.seed)  # fail before loading data
-    from lenet.sweep import default_storage
 
     settings = SweepSettings(
         space=args.space,
         trials=args.trials,
         sampler=args.sampler,
-        storage=args.storage or default_storage(store.home),
+        storage=args.storage or sweep_storage(store.home),
         study=args.study,
         subset=args.subset,
         epochs=args.epochs,
         seed=args.seed,
+        sampler_seed=args.sampler_seed,
     )
+    if args.retrain_best:  # checked now, not after the whole sweep
+        validate_name(args.retrain_best)
+        if args.retrain_best in store.names():
+            raise UsageError(
+                f"--retrain-best {args.retrain_best!r} is invalid: a model of that name exists"
+            )
+    check_settings(settings)  # before loading data or queueing: exit 2 within a second or two
     x_train, y_train, _, _ = load_mnist(args.data)
 
     def on_trial(t: Any) -> None:

@@ -2,17 +2,24 @@
 
 A *space* says which knobs vary and how; each trial trains one ``LeNetConfig`` on a small
 stratified subset of the training images, reports validation accuracy after every epoch (so
-unpromising trials are pruned) and never sees the test set. Studies live in an Optuna storage:
-a SQLite file under ``LENET_HOME`` by default, or any database URL Optuna accepts, so several
-processes (or machines) can work on one study.
+unpromising trials are pruned) and never sees the test set. Studies live in one Optuna
+storage that every surface uses (``sweep_storage``): ``$LENET_SWEEP_STORAGE`` when set (any
+database URL Optuna accepts, so several processes or machines work on one study), else a SQLite
+file under ``LENET_HOME``. A study fixes the training seed of all its trials; each process
+samples with its own entropy, and a configuration the study already holds is never trained twice.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import socket
 import threading
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +181,19 @@ def _suggest(trial: Any, name: str, spec: Any) -> Any:
     )
 
 
+STORAGE_ENV = "LENET_SWEEP_STORAGE"
+CONNECT_TIMEOUT_S = 3  # a server that does not answer is reported, never waited on for long
+HEARTBEAT_S = 30
+SKIPS_BEFORE_GIVING_UP = 30  # consecutive draws that all repeat a configuration: space exhausted
+# The module a storage URL's driver imports -> what to install for it.
+DRIVERS = {
+    "psycopg": 'pip install "psycopg[binary]" (or pip install ".[postgres]" in the repo)',
+    "psycopg2": "pip install psycopg2-binary, or use a plain postgresql:// URL with psycopg 3",
+    "MySQLdb": "pip install mysqlclient, or use mysql+pymysql:// with pip install PyMySQL",
+    "pymysql": "pip install PyMySQL",
+}
+
+
 def default_storage(home: Path | None = None) -> str:
     """A SQLite file in ``home`` (default ``LENET_HOME``)."""
     home = home or lenet_home()
@@ -181,13 +201,156 @@ def default_storage(home: Path | None = None) -> str:
     return f"sqlite:///{home / 'sweeps.db'}"
 
 
+def sweep_storage(home: Path | None = None) -> str:
+    """The storage every surface uses: ``$LENET_SWEEP_STORAGE``, else ``home``'s SQLite file."""
+    return os.environ.get(STORAGE_ENV, "").strip() or default_storage(home)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or None for other databases (and in-memory SQLite)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
+        return None
+    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+def describe_storage(url: str) -> str:
+    """Where a storage's studies live, in words, without its password."""
+    path = sqlite_path(url)
+    if path is not None:
+        return f"the SQLite file {path}"
+    try:
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as given; open_storage explains it
+        shown = _masked(url)
+    return f"the database {shown}"
+
+
+def _masked(url: str) -> str:
+    """``url`` with any password replaced by ``***``, even where it does not parse."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def _storage_error(url: str, exc: BaseException) -> SweepError:
+    """One sentence for a storage failure: bad URL, missing driver, no server, bad file, busy."""
+    from sqlalchemy import exc as sa
+
+    where = describe_storage(url)
+    missing = exc.__cause__ if isinstance(exc, ImportError) and exc.__cause__ else exc
+    if isinstance(missing, ImportError):
+        module = (getattr(missing, "name", None) or "").split(".")[0]
+        how = DRIVERS.get(module, f"install the Python package that provides {module!r}")
+        return SweepError(f"{where} needs the database driver {module!r}, not installed: {how}")
+    if isinstance(exc, sa.NoSuchModuleError | sa.ArgumentError):
+        return SweepError(
+            f"storage {_masked(url)!r} is not a database URL Optuna can use "
+            "(expected sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DATABASE)"
+        )
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    path = sqlite_path(url)
+    if path is not None:
+        if "locked" in text or "busy" in text:
+            return SweepError(
+                f"{where} is busy (another process holds a lock on it): try again in a moment"
+            )
+        if "not a database" in text or "malformed" in text or "no such table" in text:
+            return SweepError(
+                f"{where} is not a readable sweeps database: move it aside (rename it) "
+                "and the next sweep starts a new one; the old file is kept for you to inspect"
+            )
+        return SweepError(f"cannot open {where}: {text}")
+    if isinstance(exc, sa.OperationalError | sa.InterfaceError):
+        try:
+            from sqlalchemy.engine import make_url
+
+            parsed = make_url(url)
+            host = f"{parsed.host or 'localhost'}:{parsed.port or 'default port'}"
+        except Exception:  # the URL parsed once already; this only names the host
+            host = "the database host"
+        return SweepError(f"the database server at {host} did not accept the connection: {text}")
+    return SweepError(f"cannot open {where}: {text}")
+
+
+def open_storage(url: str, busy_timeout_s: float = 30.0, heartbeat: bool = False) -> Any:
+    """An Optuna storage for ``url``, opened and checked within seconds.
+
+    SQLite waits up to ``busy_timeout_s`` for a lock held by another process; other databases
+    give up connecting after ``CONNECT_TIMEOUT_S``. With ``heartbeat`` (workers), a running
+    trial beats every ``HEARTBEAT_S``; one whose process died (a machine switched off) is marked
+    failed after ``3 * HEARTBEAT_S``, so its configuration can be drawn again.
+
+    Raises:
+        SweepError: one sentence naming the bad URL, the missing driver, the server that did
+            not answer, or the damaged or busy SQLite file.
+    """
+    import optuna
+
+    if optuna.logging.get_verbosity() < optuna.logging.WARNING:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created"
+    if sqlite_path(url) is not None:
+        engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_s}}
+    else:
+        engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
+    beats = {"heartbeat_interval": HEARTBEAT_S, "grace_period": 3 * HEARTBEAT_S}
+    error: Exception | None = None
+    for attempt in range(4):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=engine_kwargs, **(beats if heartbeat else {})
+                )
+        except Exception as exc:  # SQLAlchemy, drivers and Optuna raise many kinds
+            error = exc
+            from sqlalchemy import exc as sa
+
+            # Processes creating a new database together race on its tables: try again.
+            if not isinstance(exc, sa.IntegrityError | sa.ProgrammingError) or attempt == 3:
+                break
+            time.sleep(0.2 * (attempt + 1))
+    assert error is not None
+    raise _storage_error(url, error) from error
+
+
+@contextmanager
+def storage_errors(url: str) -> Iterator[None]:
+    """Turn a storage failure while reading a study (a lock taken later, say) into SweepError."""
+    from sqlalchemy import exc as sa
+
+    try:
+        yield
+    except sa.SQLAlchemyError as exc:
+        raise _storage_error(url, exc) from exc
+
+
+def enable_wal(url: str, busy_timeout_s: float = 30.0) -> None:
+    """Put a SQLite study file in WAL mode, so parallel local workers read while one writes.
+
+    WAL is a property of the file (it persists); a file on a filesystem without shared memory,
+    or one locked right now, simply stays in its mode, with the busy timeout still waiting.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(path, timeout=busy_timeout_s)) as con:
+            con.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error:
+        pass
+
+
 def make_sampler(kind: str, space: dict[str, Any], seed: int | None) -> Any:
+    """Optuna's sampler ``kind``; ``seed`` None draws from the process's own entropy."""
     import optuna
 
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if kind == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
+        # constant_liar: parallel workers do not all propose the point around the same best.
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
     if kind == "grid":
         params = space["params"]
         continuous = [n for n, s in params.items() if not isinstance(s, list)]
@@ -204,35 +367,143 @@ class SweepSettings:
     space: str
     trials: int = 8
     sampler: str = "random"
-    storage: str | None = None
+    storage: str | None = None  # None: sweep_storage()
     study: str | None = None
     subset: int = 3000
     epochs: int | None = None  # overrides the space's epochs when given
-    seed: int = 0
+    seed: int | None = None  # the training seed: None means the study's (0 for a new study)
+    sampler_seed: int | None = None  # None: each process samples with its own entropy
+
+    def validate(self) -> None:
+        """Cheap checks before anything is queued or loaded.
+
+        Raises:
+            SweepError: naming the bad value.
+        """
+        if self.trials < 1:
+            raise SweepError(f"trials={self.trials} is invalid: expected at least 1")
+        if not 1 <= self.subset <= 60_000:
+            raise SweepError(f"subset={self.subset} is invalid: expected 1 to 60000 images")
+        if self.epochs is not None and self.epochs < 1:
+            raise SweepError(f"epochs={self.epochs} is invalid: expected at least 1")
+
+    @property
+    def study_name(self) -> str:
+        return self.study or Path(self.space).stem
 
 
-def open_study(settings: SweepSettings, space: dict[str, Any]) -> Any:
-    """Create or join the study (same name and storage = same study, from any process)."""
+def open_study(settings: SweepSettings, space: dict[str, Any], storage: Any = None) -> Any:
+    """Create or join the study (same name and storage = same study, from any process).
+
+    A pinned ``sampler_seed`` is mixed with the number of trials already in the study, so a
+    study extended later continues instead of replaying its first draws.
+    """
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    error: Exception | None = None
-    for attempt in range(5):  # workers starting together race to create the tables
+    url = settings.storage or sweep_storage()
+    storage = storage or open_storage(url)
+    for attempt in range(5):  # workers starting together race to create the study
         try:
-            return optuna.create_study(
-                study_name=settings.study or Path(settings.space).stem,
-                storage=settings.storage or default_storage(),
-                direction="maximize",
-                sampler=make_sampler(settings.sampler, space, settings.seed),
-                pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
-                load_if_exists=True,
-            )
-        except SweepError:
-            raise
-        except Exception as exc:  # bad URLs and unreachable databases raise many kinds
-            error = exc
+            with storage_errors(url):
+                study = optuna.create_study(
+                    study_name=settings.study_name,
+                    storage=storage,
+                    direction="maximize",
+                    pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
+                    load_if_exists=True,
+                )
+                seed = settings.sampler_seed
+                if seed is not None:
+                    drawn = len(study.get_trials(deepcopy=False))
+                    seed = int(np.random.SeedSequence([seed, drawn]).generate_state(1)[0])
+                study.sampler = make_sampler(settings.sampler, space, seed)
+                return study
+        except optuna.exceptions.DuplicatedStudyError:
             time.sleep(0.2 * (attempt + 1))
-    raise SweepError(f"cannot open study storage {settings.storage!r}: {error}") from error
+    raise SweepError(f"cannot create or join study {settings.study_name!r} in {url}")
+
+
+def training_seed(study: Any, requested: int | None) -> int:
+    """The study's training seed, recorded on first use; every trial trains with it.
+
+    Raises:
+        SweepError: if ``requested`` differs from the seed the study already records.
+    """
+    recorded = study.user_attrs.get("training_seed")
+    if recorded is None:
+        study.set_user_attr("training_seed", 0 if requested is None else int(requested))
+        recorded = study.user_attrs["training_seed"]  # another worker may have written first
+    if requested is not None and int(requested) != recorded:
+        raise SweepError(
+            f"seed={requested} is invalid for study {study.study_name!r}: its trials train "
+            f"with seed {recorded} (leave --seed out, or start another study)"
+        )
+    return int(recorded)
+
+
+def check_settings(settings: SweepSettings) -> None:
+    """Everything about a sweep that can be checked in a second, before it is queued.
+
+    The values, the space and sampler, and the storage (opened, so a wrong URL, a missing
+    driver or an unreachable server is reported now), and the study's training seed.
+
+    Raises:
+        SweepError: naming what is wrong.
+    """
+    import optuna
+
+    settings.validate()
+    space = load_space(settings.space)
+    make_sampler(settings.sampler, space, settings.sampler_seed)
+    url = settings.storage or sweep_storage()
+    storage = open_storage(url, busy_timeout_s=5.0)
+    with storage_errors(url):
+        names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+        if settings.seed is not None and settings.study_name in names:
+            study = optuna.load_study(study_name=settings.study_name, storage=storage)
+            recorded = study.user_attrs.get("training_seed")
+            if recorded is not None and recorded != settings.seed:
+                training_seed(study, settings.seed)  # raises the one-sentence error
+
+
+class _Duplicate(Exception):
+    """A drawn configuration that the study already trained or is training."""
+
+
+def _twin(study: Any, number: int, config: dict[str, Any]) -> int | None:
+    """The number of another trial with the same configuration, trained or being trained."""
+    import optuna
+
+    states = (
+        optuna.trial.TrialState.COMPLETE,
+        optuna.trial.TrialState.PRUNED,
+        optuna.trial.TrialState.RUNNING,
+    )
+    for t in study.get_trials(deepcopy=False, states=states):
+        attrs = t.user_attrs
+        if (
+            t.number != number
+            and attrs.get("config") == config
+            and "duplicate_of" not in attrs
+            and "cancelled" not in attrs
+        ):
+            return t.number
+    return None
+
+
+def _retrying(call: Callable[[], Any], attempts: int = 5) -> Any:
+    """Run a storage call, retrying what a busy database refuses for a moment."""
+    import optuna
+    from sqlalchemy import exc as sa
+
+    for attempt in range(attempts):
+        try:
+            return call()
+        except (optuna.exceptions.StorageInternalError, sa.OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    return None
 
 
 def run_sweep(
@@ -241,41 +512,63 @@ def run_sweep(
     on_trial: Callable[[Any], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> Any:
-    """Run ``settings.trials`` trials of a study on the training images ``data``.
+    """Train ``settings.trials`` new configurations of a study on the training images ``data``.
+
+    Every trial trains with the study's training seed (same subset, split and initialisation),
+    so trials from any process are comparable. A drawn configuration that the study already
+    holds (complete, pruned or running, from any process) is skipped, not trained again; after
+    ``SKIPS_BEFORE_GIVING_UP`` such draws in a row the space counts as exhausted.
 
     Args:
-        settings: space, trials, sampler, storage, study name, subset, epochs, seed.
+        settings: space, trials, sampler, storage, study name, subset, epochs, seeds.
         data: ``(x_train, y_train)``; each trial takes a stratified subset and carves its
             validation split from it. Never the test set.
-        on_trial: called with each finished ``optuna.trial.FrozenTrial``.
+        on_trial: called with each trained trial's ``optuna.trial.FrozenTrial``.
         cancel: stops after the running trial's current chunk of batches.
 
     Returns:
         The study.
+
+    Raises:
+        SweepError: for a bad space, sampler, storage or seed.
     """
     import optuna
 
     from lenet.train import train
 
+    settings.validate()
     space = load_space(settings.space)
+    # A skipped duplicate ends as a failed trial; Optuna would log it with a traceback.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    url = settings.storage or sweep_storage()
+    enable_wal(url)
+    storage = open_storage(url, busy_timeout_s=60.0, heartbeat=True)
+    study = open_study(settings, space, storage)
+    with storage_errors(url):
+        seed = training_seed(study, settings.seed)
     base = LeNetConfig.from_dict(
-        {"train_subset": settings.subset, "seed": settings.seed, **space.get("base", {})}
+        {"train_subset": settings.subset, "seed": seed, **space.get("base", {})}
     )
     if settings.epochs is not None:
         base = base.replace(epochs=settings.epochs)
-    study = open_study(settings, space)
     cancel = cancel or threading.Event()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def objective(trial: Any) -> float:
         params = {n: _suggest(trial, n, s) for n, s in space["params"].items()}
         if settings.epochs is not None:
             params.pop("epochs", None)
+        trial.set_user_attr("worker", worker)
         try:
             config = config_from_params(base, params)
         except ValueError as exc:
             trial.set_user_attr("invalid", str(exc))
             raise optuna.TrialPruned(f"invalid configuration: {exc}") from exc
         trial.set_user_attr("config", config.to_dict())
+        twin = _twin(study, trial.number, config.to_dict())
+        if twin is not None:
+            trial.set_user_attr("duplicate_of", twin)
+            raise _Duplicate(f"repeats trial {twin}")
         stop = threading.Event()
         pruned = []
 
@@ -292,17 +585,38 @@ def run_sweep(
         if pruned:
             raise optuna.TrialPruned(f"pruned after epoch {pruned[0]}")
         if result.status != "completed":
+            trial.set_user_attr("cancelled", True)
             raise optuna.TrialPruned("cancelled")
         trial.set_user_attr("seconds", result.seconds)
         return float(result.history[-1]["val_accuracy"])
 
+    finished: list[Any] = []
+
     def callback(study: Any, trial: Any) -> None:
-        if on_trial is not None:
-            on_trial(trial)
+        finished.append(trial)
         if cancel.is_set():
             study.stop()
 
-    study.optimize(objective, n_trials=settings.trials, callbacks=[callback], catch=(MemoryError,))
+    trained = skipped_in_a_row = 0
+    while trained < settings.trials and not cancel.is_set():
+        finished.clear()
+        with storage_errors(url):
+            _retrying(
+                lambda: study.optimize(
+                    objective, n_trials=1, callbacks=[callback], catch=(MemoryError, _Duplicate)
+                )
+            )
+        if not finished:
+            continue
+        if "duplicate_of" in finished[-1].user_attrs:
+            skipped_in_a_row += 1
+            if skipped_in_a_row >= SKIPS_BEFORE_GIVING_UP:
+                break  # every draw repeats a configuration: the space is used up
+            continue
+        skipped_in_a_row = 0
+        trained += 1
+        if on_trial is not None:
+            on_trial(finished[-1])
     return study
 
 
@@ -310,12 +624,17 @@ def trials_table(study: Any) -> list[dict[str, Any]]:
     """Every trial: number, state, validation accuracy, seconds and parameters, best first."""
     rows = []
     for t in study.trials:
+        attrs = t.user_attrs
+        state = t.state.name.lower()
+        if "duplicate_of" in attrs:
+            state = f"skipped: repeats trial {attrs['duplicate_of']}"
         rows.append(
             {
                 "trial": t.number,
-                "state": t.state.name.lower(),
+                "state": state,
                 "val_accuracy": t.value,
-                "seconds": t.user_attrs.get("seconds"),
+                "seconds": attrs.get("seconds"),
+                "worker": attrs.get("worker"),
                 **{k: v for k, v in t.params.items()},
             }
         )

@@ -45,7 +45,7 @@ def _energy_tracker() -> Any:
 def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[str, Any]:
     """Run a sweep job's trials, reporting trials done and the best so far."""
     from lenet.data import load_mnist
-    from lenet.sweep import SweepSettings, run_sweep, trials_table
+    from lenet.sweep import SweepError, SweepSettings, run_sweep, trials_table
 
     settings = SweepSettings(**job["sweep"])
     cancel = threading.Event()
@@ -74,13 +74,16 @@ def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[
         {"phase": "sweeping", "trials_done": 0, "trials": settings.trials},
     )
     start = time.perf_counter()
-    study = run_sweep(settings, (x_train, y_train), on_trial=on_trial, cancel=cancel)
+    try:
+        study = run_sweep(settings, (x_train, y_train), on_trial=on_trial, cancel=cancel)
+    except SweepError as exc:  # storage, space or seed: its one sentence, not a class name
+        return {"state": "failed", "error": str(exc), "study": settings.study_name}
     best = trials_table(study)[0] if study.trials else {}
     state = "cancelled" if (job_dir / "cancel").exists() else "done"
     return {
         "state": state,
         "error": "cancelled; finished trials are kept in the study" if state == "cancelled" else "",
-        "study": settings.study,
+        "study": settings.study_name,
         "best_trial": best.get("trial"),
         "best_val_accuracy": best.get("val_accuracy"),
         "seconds": time.perf_counter() - start,

@@ -1,12 +1,32 @@
 """Sweep: the reference projects' hyperparameter searches, run locally and inspected here."""
 
+import re
+
 import streamlit as st
 
 import ui
+from lenet.data import local_source
 from lenet.jobs import JobError
-from lenet.sweep import SPACES, SweepError, SweepSettings, best_config, trials_table
+from lenet.sweep import (
+    SPACES,
+    SweepError,
+    SweepSettings,
+    best_config,
+    check_settings,
+    describe_storage,
+    storage_errors,
+    trials_table,
+)
 
 ui.require_router()
+
+# What makes markdown links, images, emphasis, code, maths, tables or HTML out of plain text.
+_MARKDOWN = re.compile(r"([\\`*_\[\]()!|<>~$])")
+
+
+def plain(text: str) -> str:
+    """``text`` with markdown's special characters escaped: a study name is shown, not rendered."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def start() -> None:
@@ -15,17 +35,19 @@ def start() -> None:
         space=s["sweep_space"],
         trials=int(s["sweep_trials"]),
         sampler=s["sweep_sampler"],
-        study=s["sweep_study"] or None,
+        storage=ui.sweep_storage(),
+        study=s["sweep_study"].strip() or None,
         subset=int(s["sweep_subset"]),
         epochs=int(s["sweep_epochs"]) or None,
     )
     try:
+        check_settings(settings)
         job = ui.job_manager().submit_sweep(settings)
     except (JobError, SweepError, ValueError) as exc:
         s["sweep_message"] = str(exc)
     else:
         s["sweep_message"] = ""
-        st.toast(f"{job.name}: {job.state}")
+        st.toast(f"{plain(job.name)}: {job.state}")
 
 
 def launch() -> None:
@@ -48,7 +70,11 @@ def launch() -> None:
         c.text_input("Study name (default: the space's)", key="sweep_study")
         st.form_submit_button("Start sweep", type="primary", on_click=start)
     if st.session_state.get("sweep_message"):
-        st.error(st.session_state["sweep_message"])
+        st.error(plain(st.session_state["sweep_message"]))
+    if local_source() is None:
+        st.warning(
+            "MNIST is not on this machine (set `MNIST_PATH`): the sweep will try to download it."
+        )
     st.caption(
         "Trials train on a stratified subset and are scored on a validation split of "
         "the training images; the test set is never used. Pruned trials stopped early "
@@ -57,36 +83,55 @@ def launch() -> None:
 
 
 def progress() -> None:
-    sweeps = [j for j in ui.job_manager().list() if j.kind == "sweep"][-3:]
-    for job in reversed(sweeps):
+    sweeps = [j for j in ui.job_manager().list() if j.kind == "sweep"]
+    for job in reversed([j for j in sweeps if not j.final]):
         p = job.progress
+        name = plain(job.name)
         if job.state == "running" and p.get("phase") == "sweeping":
             best = p.get("best_val_accuracy")
             st.progress(
                 p["trials_done"] / p["trials"],
                 text=(
-                    f"{job.name}: {p['trials_done']}/{p['trials']} trials"
+                    f"{name}: {p['trials_done']}/{p['trials']} trials"
                     + (f" · best validation accuracy {best:.2%}" if best is not None else "")
                 ),
             )
-        elif not job.final:
-            st.caption(f"{job.name}: {job.state} ({p.get('phase', 'starting')})")
-        elif job.state != "done":
-            st.warning(f"{job.name}: {job.state}: {job.error}")
+        else:
+            st.caption(f"{name}: {job.state} ({p.get('phase', 'starting')})")
+    # Only the latest sweep's outcome: an older failure goes once a later sweep started.
+    if sweeps and sweeps[-1].final:
+        last = sweeps[-1]
+        if last.state == "done":
+            st.success(f"{plain(last.name)}: done; its trials are in the table below.")
+        else:
+            st.warning(f"{plain(last.name)}: {last.state}: {plain(last.error)}")
 
 
 def results() -> None:
-    studies = ui.studies()
-    if not studies:
-        st.info("No sweeps yet: start one above.")
-        return
-    name = st.selectbox("Study", studies, key="sweep_view")
+    url = ui.sweep_storage()
+    st.text(f"Studies live in {describe_storage(url)}.")
+    try:
+        studies = ui.studies()
+        if not studies:
+            st.info("No sweeps yet: start one above.")
+            return
+        name = st.selectbox("Study", studies, key="sweep_view")
+        with storage_errors(url):
+            study_view(name)
+    except SweepError as exc:
+        st.error(plain(str(exc)))
+
+
+def study_view(name: str) -> None:
     study = ui.study(name)
     rows = trials_table(study)
     done = [r for r in rows if r["state"] == "complete"]
+    skipped = sum(r["state"].startswith("skipped") for r in rows)
     st.markdown(
         f"**{len(rows)} trials**, {len(done)} completed, "
         f"{sum(r['state'] == 'pruned' for r in rows)} pruned"
+        + (f", {skipped} skipped (configurations already tried)" if skipped else "")
+        + f"; training seed {study.user_attrs.get('training_seed', 0)}"
     )
     st.dataframe(
         rows,
@@ -117,7 +162,7 @@ def results() -> None:
     right.button("Retrain best", key="sweep_retrain", on_click=retrain, args=(name,))
     if st.session_state.get("sweep_retrain_message"):
         kind, text = st.session_state["sweep_retrain_message"]
-        (st.error if kind == "error" else st.success)(text)
+        (st.error if kind == "error" else st.success)(plain(text))
 
 
 def retrain(name: str) -> None:

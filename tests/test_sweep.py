@@ -1,8 +1,10 @@
 """Optuna sweeps on the fixture data: trials complete, bad trials are pruned, workers share."""
 
 import json
-import subprocess
+import socket
+import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -10,7 +12,16 @@ import pytest
 
 from lenet.cli import main
 from lenet.config import LeNetConfig
-from lenet.sweep import SPACES, SweepError, SweepSettings, config_from_params, load_space, run_sweep
+from lenet.sweep import (
+    SPACES,
+    SweepError,
+    SweepSettings,
+    config_from_params,
+    load_space,
+    open_storage,
+    run_sweep,
+    trials_table,
+)
 from tests.conftest import SMALL_MNIST
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,70 +51,23 @@ def test_a_four_trial_sweep_completes(tmp_path, small_mnist):
 def test_a_bad_trial_is_pruned(tmp_path, small_mnist):
     path = space_file(
         tmp_path,
-        {"params": {"learning_rate": [0.002, 1.0]}, "base": {"epochs": 3, "optimizer": "adam"}},
+        {
+            "params": {"learning_rate": [0.002, 0.003, 1.0]},
+            "base": {"epochs": 3, "optimizer": "adam"},
+        },
     )
     storage = f"sqlite:///{tmp_path / 's.db'}"
     settings = SweepSettings(
         space=path, trials=3, storage=storage, study="prune", subset=600, seed=0
     )
     study = optuna.create_study(study_name="prune", storage=storage, direction="maximize")
-    for lr in (0.002, 0.002, 1.0):  # two good trials set the median, then a diverging one
+    for lr in (0.002, 0.003, 1.0):  # two good trials set the median, then a diverging one
         study.enqueue_trial({"learning_rate": lr})
     study = run_sweep(settings, small_mnist[:2])
     states = [t.state for t in study.trials]
     assert states[:2] == [optuna.trial.TrialState.COMPLETE] * 2
     assert states[2] == optuna.trial.TrialState.PRUNED
     assert len(study.trials[2].intermediate_values) < 3  # stopped before the last epoch
-
-
-def test_two_processes_share_one_study_without_duplicates(tmp_path):
-    path = space_file(
-        tmp_path,
-        {
-            "params": {
-                "learning_rate": {"low": 1e-4, "high": 1e-2, "log": True},
-                "activation": ["relu", "tanh"],
-            },
-            "base": {"epochs": 1},
-        },
-    )
-    storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "lenet",
-        "sweep",
-        "--here",
-        "--space",
-        path,
-        "--trials",
-        "2",
-        "--storage",
-        storage,
-        "--study",
-        "shared",
-        "--subset",
-        "200",
-        "--data",
-        str(SMALL_MNIST),
-    ]
-    workers = [
-        subprocess.Popen(
-            [*cmd, "--seed", str(i)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(2)
-    ]
-    outputs = [w.communicate(timeout=300) for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], outputs
-    study = optuna.load_study(study_name="shared", storage=storage)
-    numbers = [t.number for t in study.trials]
-    assert sorted(numbers) == [0, 1, 2, 3]
-    params = [tuple(sorted(t.params.items())) for t in study.trials]
-    assert len(set(params)) == 4  # four different configurations were tried
 
 
 @pytest.mark.parametrize(
@@ -191,3 +155,126 @@ def test_cli_sweep_goes_through_the_job_manager(tmp_path, capsys):
     jobs = JobManager(store.home).list()
     assert [(j.kind, j.state) for j in jobs] == [("sweep", "done")]
     assert (store.home / "sweeps.db").is_file()  # the worker used this LENET_HOME
+
+
+FOUR = {"params": {"activation": ["relu", "tanh"], "batch_size": [32, 64]}, "base": {"epochs": 1}}
+
+
+def trained(study):
+    return [t for t in study.trials if "duplicate_of" not in t.user_attrs]
+
+
+def test_an_extended_study_continues_instead_of_repeating(tmp_path, small_mnist, monkeypatch):
+    monkeypatch.setenv("LENET_PRECISION", "fp32")
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    settings = SweepSettings(
+        space=space_file(tmp_path, FOUR), trials=2, storage=storage, study="ext", subset=200,
+        sampler_seed=0,
+    )  # fmt: skip
+    for _ in range(2):  # the same command twice, a pinned sampler seed: 4 configurations
+        study = run_sweep(settings, small_mnist[:2])
+    configs = [json.dumps(t.user_attrs["config"], sort_keys=True) for t in trained(study)]
+    assert len(configs) == 4 and len(set(configs)) == 4
+    # All four tried: another run draws only repeats, skips them all and trains nothing.
+    study = run_sweep(settings, small_mnist[:2])
+    assert len(trained(study)) == 4
+    skipped = [r for r in trials_table(study) if r["state"].startswith("skipped")]
+    assert skipped and all(r["val_accuracy"] is None for r in skipped)
+
+
+def test_a_study_fixes_the_training_seed_of_all_its_trials(tmp_path, small_mnist, monkeypatch):
+    monkeypatch.setenv("LENET_PRECISION", "fp32")
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    settings = SweepSettings(
+        space=space_file(tmp_path, FOUR), trials=1, storage=storage, study="seeded", subset=200,
+        seed=7,
+    )  # fmt: skip
+    run_sweep(settings, small_mnist[:2])
+    study = run_sweep(SweepSettings(**{**settings.__dict__, "seed": None}), small_mnist[:2])
+    assert study.user_attrs["training_seed"] == 7
+    assert [t.user_attrs["config"]["seed"] for t in trained(study)] == [7, 7]
+    with pytest.raises(SweepError, match="train with seed 7"):
+        run_sweep(SweepSettings(**{**settings.__dict__, "seed": 8}), small_mnist[:2])
+
+
+def test_a_local_sqlite_study_uses_wal_so_parallel_workers_wait_not_fail(tmp_path, small_mnist):
+    path = tmp_path / "s.db"
+    settings = SweepSettings(
+        space=space_file(tmp_path, FOUR), trials=1, storage=f"sqlite:///{path}", subset=200
+    )
+    run_sweep(settings, small_mnist[:2])
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _refused_port() -> int:
+    with socket.socket() as s:  # bound, never listening: connections are refused
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "blocked", "message"),
+    [
+        ("notaurl", None, "is not a database URL"),
+        ("nosuchdb://u:secret@host/x", None, "is not a database URL"),
+        ("postgresql://u@127.0.0.1:1/x", "psycopg", 'pip install "psycopg[binary]"'),
+        ("postgresql+psycopg2://u@127.0.0.1:1/x", "psycopg2", "psycopg2-binary"),
+        ("mysql+pymysql://u@127.0.0.1:1/x", "pymysql", "PyMySQL"),
+    ],
+)
+def test_a_bad_storage_is_one_clear_sentence(url, blocked, message, monkeypatch):
+    if blocked is not None:
+        monkeypatch.setitem(sys.modules, blocked, None)  # the driver is not installed
+    with pytest.raises(SweepError, match=message.replace("[", r"\[").replace("]", r"\]")) as e:
+        open_storage(url)
+    assert "\n" not in str(e.value) and "secret" not in str(e.value)  # passwords never shown
+
+
+def test_an_unreachable_server_is_named_within_seconds():
+    pytest.importorskip("psycopg")
+    port = _refused_port()
+    start = time.monotonic()
+    with pytest.raises(SweepError, match=f"server at 127.0.0.1:{port} did not accept"):
+        open_storage(f"postgresql://u:secret@127.0.0.1:{port}/lenet")
+    assert time.monotonic() - start < 10  # no retry loop, no hang (refused at once)
+
+
+def test_a_damaged_or_busy_sqlite_file_says_so_and_never_says_delete(tmp_path):
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SweepError, match="move it aside") as e:
+        open_storage(f"sqlite:///{garbage}")
+    assert "delete" not in str(e.value)
+    busy = tmp_path / "busy.db"
+    holder = sqlite3.connect(busy, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(SweepError, match="busy") as e:
+            open_storage(f"sqlite:///{busy}", busy_timeout_s=0.2)
+    finally:
+        holder.close()
+    assert "delete" not in str(e.value) and busy.is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--subset", "0"], "subset=0 is invalid"),
+        (["--epochs", "0"], "epochs=0 is invalid"),
+        (["--trials", "0"], "trials=0 is invalid"),
+        (["--storage", "notaurl"], "is not a database URL"),
+        (["--retrain-best", "Bad Name"], "model name 'Bad Name' is invalid"),
+        (["--retrain-best", "tiny"], "a model of that name exists"),
+    ],
+)
+def test_bad_sweep_arguments_fail_before_anything_is_queued(extra, message, app_home, capsys):
+    from lenet.jobs import JobManager
+
+    start = time.monotonic()
+    code = main(["sweep", "--space", "activation-bn-dropout", "--data", "/no/such.npz", *extra],
+                app_home)  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert JobManager(app_home.home).list() == []  # nothing queued, no data loaded
+    assert time.monotonic() - start < 10  # fails at once, not after a trial

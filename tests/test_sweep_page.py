@@ -61,3 +61,85 @@ def test_start_sweep_queues_a_sweep_job(sweep_page, app_home):
     assert not at.exception and not at.error
     jobs = JobManager(app_home.home).list()
     assert [(j.kind, j.state, j.sweep["trials"]) for j in jobs] == [("sweep", "queued", 3)]
+
+
+def page_texts(at: AppTest) -> list[str]:
+    """The source of every text element the page rendered (markdown and alerts included)."""
+    kinds = ("markdown", "caption", "text", "error", "warning", "success", "info", "toast")
+    found = [e.value for kind in kinds for e in at.get(kind)]
+    found += [e.proto.text for e in at.get("progress")]
+    return [str(v) for v in found]
+
+
+def test_a_damaged_sweeps_db_is_one_sentence_that_says_move_it_aside(sweep_page, app_home):
+    (app_home.home / "sweeps.db").write_bytes(b"not a database at all" * 200)
+    at = sweep_page()
+    assert "move it aside" in at.error[0].value
+    assert not any("delete" in t.lower() for t in page_texts(at))
+    assert (app_home.home / "sweeps.db").read_bytes().startswith(b"not a database")
+
+
+def test_a_locked_sweeps_db_says_busy(sweep_page, app_home):
+    import sqlite3
+
+    import optuna
+
+    path = app_home.home / "sweeps.db"
+    # Optuna's own SQLite file (rollback journal): a lock held elsewhere blocks readers too.
+    optuna.create_study(study_name="mine", storage=f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        at = sweep_page()
+    finally:
+        holder.close()
+    assert "busy" in at.error[0].value and "try again" in at.error[0].value
+
+
+def test_the_page_reads_the_storage_set_in_lenet_sweep_storage(
+    sweep_page, app_home, tmp_path, monkeypatch, small_mnist
+):
+    elsewhere = f"sqlite:///{tmp_path / 'team.db'}"
+    run_sweep(SweepSettings(space="blocks-filters-lr", trials=1, subset=300, epochs=1,
+                            study="team", storage=elsewhere), small_mnist[:2])  # fmt: skip
+    monkeypatch.setenv("LENET_SWEEP_STORAGE", elsewhere)
+    at = sweep_page()
+    assert at.selectbox(key="sweep_view").options == ["team"]
+    assert f"Studies live in the SQLite file {tmp_path / 'team.db'}." in page_texts(at)
+    at.number_input(key="sweep_trials").set_value(2)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    job = JobManager(app_home.home).list()[0]
+    assert job.sweep["storage"] == elsewhere  # the worker writes where the page reads
+
+
+def test_a_bad_storage_setting_is_one_sentence_on_the_page(sweep_page, monkeypatch):
+    monkeypatch.setenv("LENET_SWEEP_STORAGE", "postgres-server-on-my-desk")
+    at = sweep_page()
+    assert "is not a database URL" in at.error[0].value
+
+
+def test_the_page_warns_before_launch_when_mnist_is_missing(sweep_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "absent.npz"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "no-keras"))
+    at = sweep_page()
+    assert any("MNIST is not on this machine" in w.value for w in at.warning)
+
+
+def test_an_old_failure_goes_once_a_later_sweep_finished(sweep_page, app_home):
+    manager = JobManager(app_home.home)
+    old = manager.submit_sweep(SweepSettings(space="blocks-filters-lr", study="a"))
+    manager._finish(manager.get(old.id), "failed", "the old failure")
+    new = manager.submit_sweep(SweepSettings(space="blocks-filters-lr", study="b"))
+    manager._finish(manager.get(new.id), "done")
+    at = sweep_page()
+    assert not any("the old failure" in t for t in page_texts(at))
+    assert any("sweep-b: done" in s.value for s in at.success)
+
+
+def test_a_study_name_is_shown_as_text_not_rendered_as_markdown(sweep_page, app_home):
+    name = "![x](http://example.invalid/x.png)"
+    JobManager(app_home.home).submit_sweep(SweepSettings(space="blocks-filters-lr", study=name))
+    at = sweep_page()
+    shown = [t for t in page_texts(at) if "example.invalid" in t]
+    assert shown and not any("![x](" in t for t in shown)
