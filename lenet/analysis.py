@@ -182,6 +182,35 @@ def best_per_column(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return best
 
 
+def model_pair(
+    names: list[str], a: str | None, b: str | None, previous_a: str | None = None
+) -> tuple[str, str]:
+    """Two different models to compare, keeping what the person picked where it still holds.
+
+    A model no longer among ``names`` is replaced by the first other one; picking as A the
+    model that is B swaps them (B takes the previous A).
+
+    Args:
+        names: the chosen models, in order.
+        a: the current pick for A (None at first).
+        b: the current pick for B (None at first).
+        previous_a: A before this pick, so that A taking B's model swaps them.
+
+    Returns:
+        (A, B), two different members of ``names``.
+
+    Raises:
+        ValueError: if fewer than two distinct names are given.
+    """
+    if len(set(names)) < 2:
+        raise ValueError(f"need two different models to compare, got {names!r}")
+    if a not in names:
+        a = next(n for n in names if n != b)
+    if b not in names or b == a:
+        b = next(n for n in [previous_a, *names] if n in names and n != a)
+    return a, b
+
+
 def export_rows(reports: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
     """One row per exported model: size, accuracy and latency of Keras, float and int8."""
     rows = []

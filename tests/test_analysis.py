@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from lenet import analysis
 from lenet.evaluate import build_report
@@ -66,3 +67,24 @@ def test_best_per_column_and_export_rows():
     out = analysis.export_rows({"a": export, "b": None, "c": {"float_kb": 1.0}})
     assert [r["model"] for r in out] == ["a"]
     assert out[0]["int8 KB"] == 96.0 and out[0]["int8 acc. (%)"] == 99.55
+
+
+@pytest.mark.parametrize(
+    ("names", "a", "b", "previous_a", "expected"),
+    [
+        (["x", "y", "z"], None, None, None, ("x", "y")),  # first visit
+        (["x", "y", "z"], "x", "z", "x", ("x", "z")),  # a valid pick stays
+        (["y", "z"], "x", "y", "x", ("z", "y")),  # A removed: B stays, A is another
+        (["x", "z"], "x", "y", "x", ("x", "z")),  # B removed
+        (["x", "y", "z"], "y", "y", "x", ("y", "x")),  # A picked as B's model: swapped
+        (["y", "z"], "x", "x", "x", ("y", "z")),  # both gone
+    ],
+)
+def test_model_pair_keeps_two_different_models(names, a, b, previous_a, expected):
+    pair = analysis.model_pair(names, a, b, previous_a)
+    assert pair == expected and pair[0] != pair[1]
+
+
+def test_model_pair_needs_two_models():
+    with pytest.raises(ValueError, match="'x'"):
+        analysis.model_pair(["x", "x"], None, None)

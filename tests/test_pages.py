@@ -93,3 +93,35 @@ def test_unreadable_report_is_an_error_message_not_a_traceback(app_home, page):
         at.selectbox(key="evaluate_model").set_value("other").run()
     assert not at.exception
     assert "report.json" in at.error[0].value
+
+
+def test_compare_keeps_a_and_b_apart_when_model_a_is_removed(app_home):
+    import shutil
+
+    shutil.copytree(app_home.path("tiny"), app_home.path("tiny").with_name("third"))
+    at = open_page("compare")
+    at.multiselect(key="compare_models").set_value(["other", "third", "tiny"]).run()
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (
+        "other",
+        "third",
+    )
+    at.multiselect(key="compare_models").set_value(["third", "tiny"]).run()  # A goes
+    assert not at.exception
+    a, b = at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value
+    assert {a, b} == {"third", "tiny"}
+    assert at.get("plotly_chart")[-1].proto.spec  # the difference heatmap is drawn
+    assert not [i for i in at.info if "different" in i.value]
+
+
+def test_compare_picking_b_as_a_swaps_them(app_home):
+    at = open_page("compare")
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (
+        "other",
+        "tiny",
+    )
+    at.selectbox(key="compare_a").set_value("tiny").run()
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (
+        "tiny",
+        "other",
+    )
+    assert not at.info
