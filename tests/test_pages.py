@@ -30,11 +30,27 @@ def test_evaluate_shows_the_reports_numbers(app_home):
     assert shown["Macro F1"] == f"{report.macro_f1:.4f}"
     assert shown["Macro precision"] == f"{report.macro_precision:.4f}"
     assert shown["Parameters"] == f"{card.params / 1e3:.1f} k"
-    table = at.dataframe[0].value
+    table = at.table[0].value  # the classification report, shown at once
     assert list(table["digit"])[:10] == [str(d) for d in range(10)]
     assert table["F1"].iloc[10] == pytest.approx(report.macro_f1)
-    assert len(at.get("plotly_chart")) >= 3  # confusion matrix, per digit, curves
+    matrix = at.dataframe[0].value  # the confusion matrix
+    assert matrix.loc[3, "5"] == report.confusion[3][5] and list(matrix.columns)[0] == "true"
     assert f"{len(report.misclassified)} mistakes" in " ".join(m.value for m in at.markdown)
+
+
+def test_evaluate_first_visit_sends_no_chart_until_its_tab_is_opened(app_home):
+    """plotly.js (4.7 MB) compiled in the browser held back the whole page on a first visit."""
+    at = open_page("evaluate")
+    at.selectbox(key="evaluate_model").set_value("tiny").run()
+    assert not at.get("plotly_chart") and not at.exception
+    for tab in ("Accuracy per digit", "Training curves"):
+        at.session_state["evaluate_tab"] = tab
+        at.run()
+        assert len(at.get("plotly_chart")) == 1, tab
+        assert not at.table  # the report's tab is closed: not computed
+    at.session_state["evaluate_tab"] = "Test samples"
+    at.run()
+    assert not at.get("plotly_chart") and len(at.get("image")) == 2  # mistakes and samples
 
 
 def test_evaluate_filters_mistakes_by_cell(app_home):
