@@ -41,12 +41,12 @@ CONFUSION_TARGET_S = 3.0
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 90_000
 
-# What counts as drawn: a selector whose first match has a size. The confusion matrix is
-# drawn once plotly has painted its heatmap image.
+# What counts as drawn: a selector whose first match has a size. The confusion matrix (a
+# table drawn on a canvas) is drawn once its canvas is.
 PARTS = {
     "metrics": '.st-key-evaluate_headline [data-testid="stMetricValue"]',
     "report": ".st-key-evaluate_report table",
-    "confusion": '[class*="st-key-evaluate_cm_"] .js-plotly-plot .heatmaplayer image',
+    "confusion": '[class*="st-key-evaluate_cm_"] [data-testid="stDataFrame"] canvas',
 }
 
 # Records performance.now() (ms) of the first animation frame in which each part has a size,
@@ -87,7 +87,13 @@ class Visit:
 
 def _visit(page: Any, start_ms: float) -> Visit:
     """Wait until every part is drawn; times are relative to ``start_ms`` (page clock, ms)."""
-    page.wait_for_function(ALL_SEEN_JS, polling=100, timeout=TIMEOUT_MS)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(ALL_SEEN_JS, polling=100, timeout=TIMEOUT_MS)
+    except PlaywrightTimeout as exc:
+        seen = page.evaluate("window.__lenetSeen")
+        raise RuntimeError(f"not all of {list(PARTS)} drawn in time; drawn: {seen}") from exc
     seen = page.evaluate("window.__lenetSeen")
     last = max(seen.values())
     tasks = page.evaluate("window.__lenetLongTasks")

@@ -23,6 +23,7 @@ from browser_util import (
     CHROMIUM,
     REPO,
     chromium,
+    layout_problems,
     serving,
     wait_until_idle,
 )
@@ -256,3 +257,45 @@ def test_training_run_from_the_browser_lands_on_the_draw_page(page: Any, server:
     page.get_by_role("option", name=name, exact=True).click()
     page.keyboard.press("Escape")
     expect(models.get_by_role("button", name=f"Remove {name}", exact=True)).to_be_visible()
+
+
+# --- every page at laptop size: nothing cut off or covered ---
+
+LAPTOP = {"width": 1280, "height": 800}
+
+PAGES = {
+    "Home": "",
+    "Draw": "draw",
+    "Evaluate": "evaluate",
+    "Compare": "compare",
+    "My drawings": "drawings",
+    "Train": "train",
+    "Sweep": "sweep",
+}
+
+
+def settled(page: Any) -> None:
+    """Wait until the page's run is over, nothing is still loading and the layout holds."""
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=60_000)
+    wait_until_idle(page, 60_000)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
+    for chart in page.locator(".stPlotlyChart").all():  # plotly draws after it mounts
+        chart.locator(".main-svg").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)  # fonts, images and late layout passes
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_page_at_laptop_size_has_nothing_cut_off_or_covered(
+    browser: Any, server: Server, title: str
+) -> None:
+    tab = browser.new_page(viewport=LAPTOP)
+    try:
+        tab.goto(f"{server.url}/{PAGES[title]}")
+        settled(tab)
+        problems = layout_problems(tab)
+        if problems:
+            ARTIFACTS.mkdir(exist_ok=True)
+            tab.screenshot(path=ARTIFACTS / f"laptop-{PAGES[title] or 'home'}.png", full_page=True)
+        assert not problems, f"{title} at 1280x800:\n" + "\n".join(problems)
+    finally:
+        tab.close()
