@@ -280,7 +280,7 @@ def settled(page: Any) -> None:
     wait_until_idle(page, 60_000)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
     for chart in page.locator(".stPlotlyChart").all():  # plotly draws after it mounts
-        chart.locator(".main-svg").first.wait_for(timeout=60_000)
+        chart.locator(".main-svg").first.wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(1000)  # fonts, images and late layout passes
 
 
