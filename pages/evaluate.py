@@ -11,6 +11,7 @@ from lenet.store import StoreError
 ui.require_router()
 
 CELL_PX = 46  # the confusion table's rows and digit columns, px: "1131" and "0.3%" fit
+LABEL_PX = 44  # its "true" column, px
 
 
 def headline(name: str) -> None:
@@ -49,9 +50,9 @@ def confusion(name: str) -> None:
             key=f"evaluate_cm_{name}",
             row_height=CELL_PX,
             height=CELL_PX * 10 + 40,  # the header and ten rows, no scrolling
-            width=44 + CELL_PX * 10 + 2,  # square cells at any page width
+            width=LABEL_PX + CELL_PX * 10 + 2,  # square cells at any page width
             column_config={
-                "true": st.column_config.TextColumn("true", width=44, pinned=True),
+                "true": st.column_config.TextColumn("true", width=LABEL_PX, pinned=True),
                 **{str(d): st.column_config.Column(str(d), width=CELL_PX) for d in range(10)},
             },
         )
@@ -86,7 +87,7 @@ def confusion(name: str) -> None:
 
 
 def classification(name: str) -> None:
-    # Plain HTML (st.table): every row shows, with no table component to load.
+    # st.table, not st.dataframe: all fifteen rows show, with no scrolling.
     with st.container(key="evaluate_report"):
         rows = analysis.classification_rows(ui.report(name))
         st.table(ui.number_table(rows, {"precision": 4, "recall": 4, "F1": 4}), hide_index=True)
