@@ -1,4 +1,5 @@
-"""The Evaluate and Train pages in a real browser: a click on the confusion matrix, a training run.
+"""Pages in a real browser: a click on the confusion matrix, a training run, and every page at
+1280x800 checked for anything cut off or covered (``layout_problems.js``).
 
 Drives Debian's Chromium (``/usr/bin/chromium``) with Playwright against one ``streamlit run``
 server for the whole module, with an empty ``LENET_HOME`` (so only the bundled models exist),
