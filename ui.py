@@ -234,6 +234,35 @@ def highlight_best(rows: list[dict[str, Any]], best: dict[str, Any]) -> Any:
     )
 
 
+def number_table(rows: list[dict[str, Any]], decimals: dict[str, int]) -> Any:
+    """A pandas Styler of ``rows`` showing the named columns with fixed decimals and the
+    other numbers with thousands separators."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    styler = frame.style.format(thousands=",")
+    for column, places in decimals.items():
+        styler = styler.format(precision=places, subset=[column])
+    return styler
+
+
+def confusion_table(confusion: Any, normalise: bool = False) -> Any:
+    """A pandas Styler of the confusion matrix: true digits down, predicted across, errors
+    tinted by size and the diagonal greyed (``plots.confusion_cell_css``)."""
+    import pandas as pd
+
+    from lenet.analysis import confusion_rows
+
+    frame = pd.DataFrame(confusion_rows(confusion, normalise))
+    css = [["font-weight: 600", *row] for row in plots.confusion_cell_css(confusion, normalise)]
+    styler = frame.style.apply(
+        lambda _: pd.DataFrame(css, index=frame.index, columns=frame.columns), axis=None
+    )
+    # Four characters at most ("1131", "0.3%", "99%"), so that ten columns fit a laptop.
+    share = lambda v: f"{v:.1%}" if v < 0.0995 else f"{v:.0%}"  # noqa: E731
+    return styler.format(share if normalise else "{:d}", subset=[str(d) for d in range(10)])
+
+
 @st.cache_resource(show_spinner=False)
 def _job_manager(home: str, workers: int) -> JobManager:
     manager = JobManager(Path(home), workers=workers, data_path=os.environ.get("MNIST_PATH"))

@@ -50,6 +50,22 @@ def classification_rows(report: Report) -> list[dict[str, Any]]:
     return rows
 
 
+def confusion_rows(confusion: Any, normalise: bool = False) -> list[dict[str, Any]]:
+    """A confusion matrix as table rows: "true" then one column per predicted digit "0"-"9".
+
+    Args:
+        confusion: (10, 10) counts, [true][predicted].
+        normalise: give each cell's share of its true digit's images (0-1) instead of counts.
+    """
+    cm = np.asarray(confusion, dtype=np.int64)
+    totals = cm.sum(1)
+    rows = []
+    for t, row in enumerate(cm):
+        cells = row / max(int(totals[t]), 1) if normalise else row
+        rows.append({"true": str(t), **{str(p): v.item() for p, v in enumerate(cells)}})
+    return rows
+
+
 @dataclass(frozen=True)
 class Example:
     """One test image with what a model (or two) said about it."""
@@ -130,21 +146,26 @@ def disagreements(a: Report, b: Report, limit: int = 60) -> tuple[list[Example],
 
 
 def cell_from_selection(selection: Any) -> tuple[int, int] | None:
-    """(true, predicted) of the confusion-matrix cell a person clicked, if any.
+    """(true, predicted) of the confusion-table cell a person clicked, if any.
 
     Args:
-        selection: what ``st.plotly_chart(..., on_select="rerun")`` returned (a dict-like
-            with ``selection.points``, each with ``x`` = predicted and ``y`` = true).
+        selection: what ``st.dataframe(..., on_select="rerun", selection_mode="single-cell")``
+            returned for a table whose rows are the true digits 0-9 and whose columns "0" to
+            "9" are the predicted ones (a dict-like with ``selection.cells``, each a
+            (row position, column name) pair).
     """
     try:
-        points = selection["selection"]["points"]
+        cells = selection["selection"]["cells"]
     except (KeyError, TypeError):
         return None
-    for point in points or []:
+    for cell in cells or []:
         try:
-            return int(point["y"]), int(point["x"])
-        except (KeyError, TypeError, ValueError):
+            row, column = cell
+            true, predicted = int(row), int(column)
+        except (TypeError, ValueError):  # e.g. the "true" label column
             continue
+        if 0 <= true < 10 and 0 <= predicted < 10:
+            return true, predicted
     return None
 
 
@@ -180,6 +201,35 @@ def best_per_column(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if values:
             best[column] = max(values) if higher else min(values)
     return best
+
+
+def model_pair(
+    names: list[str], a: str | None, b: str | None, previous_a: str | None = None
+) -> tuple[str, str]:
+    """Two different models to compare, keeping what the person picked where it still holds.
+
+    A model no longer among ``names`` is replaced by the first other one; picking as A the
+    model that is B swaps them (B takes the previous A).
+
+    Args:
+        names: the chosen models, in order.
+        a: the current pick for A (None at first).
+        b: the current pick for B (None at first).
+        previous_a: A before this pick, so that A taking B's model swaps them.
+
+    Returns:
+        (A, B), two different members of ``names``.
+
+    Raises:
+        ValueError: if fewer than two distinct names are given.
+    """
+    if len(set(names)) < 2:
+        raise ValueError(f"need two different models to compare, got {names!r}")
+    if a not in names:
+        a = next(n for n in names if n != b)
+    if b not in names or b == a:
+        b = next(n for n in [previous_a, *names] if n in names and n != a)
+    return a, b
 
 
 def export_rows(reports: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:

@@ -154,6 +154,55 @@ def confusion_heatmap(confusion: np.ndarray, normalise: bool = False) -> go.Figu
     return fig
 
 
+# Light to dark orange-red (ColorBrewer OrRd) for the errors of a confusion table.
+_ERROR_ANCHORS = np.array(
+    [[255, 247, 236], [253, 212, 158], [252, 141, 89], [215, 48, 31], [127, 0, 0]], float
+)
+DIAGONAL_CSS = "background-color: #eef0f4; color: #9ca3af"
+
+
+def confusion_cell_css(confusion: np.ndarray, normalise: bool = False) -> list[list[str]]:
+    """CSS for each cell of a confusion table: errors tinted by size, the diagonal greyed.
+
+    The tint of an off-diagonal cell grows with its count (or its share of the true digit's
+    images when ``normalise``), relative to the largest error; empty cells stay white.
+
+    Args:
+        confusion: (10, 10) counts, [true][predicted].
+        normalise: tint by each row's share instead of the count.
+
+    Returns:
+        Ten rows of ten CSS declarations (``background-color`` and ``color``).
+
+    Raises:
+        ValueError: if ``confusion`` is not a square matrix.
+    """
+    cm = np.asarray(confusion, dtype=float)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"confusion must be a square matrix, got shape {cm.shape}")
+    rows = cm.sum(1, keepdims=True)
+    shown = cm / np.where(rows == 0, 1, rows) if normalise else cm
+    errors = shown.copy()
+    np.fill_diagonal(errors, 0)
+    top = float(errors.max()) or 1.0
+    steps = np.linspace(0, 1, len(_ERROR_ANCHORS))
+    css = []
+    for t, row in enumerate(errors):
+        line = []
+        for p, v in enumerate(row):
+            if t == p:
+                line.append(DIAGONAL_CSS)
+            elif v == 0:
+                line.append("background-color: #ffffff; color: #d1d5db")
+            else:
+                x = 0.15 + 0.85 * v / top  # the smallest error is still visibly tinted
+                r, g, b = (int(np.interp(x, steps, _ERROR_ANCHORS[:, i])) for i in range(3))
+                ink = "#ffffff" if x > 0.6 else "#1f2937"
+                line.append(f"background-color: #{r:02x}{g:02x}{b:02x}; color: {ink}")
+        css.append(line)
+    return css
+
+
 def difference_heatmap(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> go.Figure:
     """Mistakes of A minus mistakes of B per cell: red where A errs more, blue where B does.
 

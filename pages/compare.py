@@ -24,12 +24,14 @@ def table(names: list[str]) -> None:
 
 
 def difference(names: list[str]) -> None:
+    state = st.session_state
+    state["compare_a"], state["compare_b"] = analysis.model_pair(
+        names, state.get("compare_a"), state.get("compare_b"), state.get("compare_last_a")
+    )
     a_col, b_col = st.columns(2)
-    a = a_col.selectbox("Model A", names, index=0, key="compare_a")
-    b = b_col.selectbox("Model B", names, index=min(1, len(names) - 1), key="compare_b")
-    if a == b:
-        st.info("Pick two different models to see where they disagree.")
-        return
+    a = a_col.selectbox("Model A", names, key="compare_a")
+    b = b_col.selectbox("Model B", [n for n in names if n != a], key="compare_b")
+    state["compare_last_a"] = a
     ra, rb = ui.report(a), ui.report(b)
     left, right = st.columns([3, 2], gap="large")
     left.plotly_chart(

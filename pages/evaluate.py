@@ -10,17 +10,25 @@ from lenet.store import StoreError
 
 ui.require_router()
 
+CELL_PX = 46  # the confusion table's rows and digit columns, px: "1131" and "0.3%" fit
+LABEL_PX = 44  # its "true" column, px
+
 
 def headline(name: str) -> None:
     card, report = ui.store().card(name), ui.report(name)
-    cols = st.columns(7)
-    cols[0].metric("Accuracy", f"{report.accuracy:.2%}")
-    cols[1].metric("Macro precision", f"{report.macro_precision:.4f}")
-    cols[2].metric("Macro recall", f"{report.macro_recall:.4f}")
-    cols[3].metric("Macro F1", f"{report.macro_f1:.4f}")
-    cols[4].metric("Parameters", ui.short_count(card.params))
-    cols[5].metric("Size", ui.short_bytes(card.size_bytes))
-    cols[6].metric("Training", f"{card.train_seconds:,.0f} s")
+    # Tiles as wide as their value, wrapping to a second row when the page is narrow: a
+    # fixed grid of seven columns cut the accuracy to "99.5..." at laptop width.
+    with st.container(horizontal=True, horizontal_alignment="distribute", key="evaluate_headline"):
+        for label, value in (
+            ("Accuracy", f"{report.accuracy:.2%}"),
+            ("Macro precision", f"{report.macro_precision:.4f}"),
+            ("Macro recall", f"{report.macro_recall:.4f}"),
+            ("Macro F1", f"{report.macro_f1:.4f}"),
+            ("Parameters", ui.short_count(card.params)),
+            ("Size", ui.short_bytes(card.size_bytes)),
+            ("Training", f"{card.train_seconds:,.0f} s"),
+        ):
+            st.metric(label, value, width="content")
     st.caption(
         f"{card.description or 'Your model'} · {report.n:,} test images · "
         f"{len(report.misclassified)} mistakes"
@@ -29,17 +37,29 @@ def headline(name: str) -> None:
 
 def confusion(name: str) -> None:
     report = ui.report(name)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([2, 1], gap="medium")
     with left:
+        st.subheader("Confusion matrix")
         normalise = st.toggle("Share of each true digit", key="evaluate_normalise")
-        event = st.plotly_chart(
-            plots.confusion_heatmap(report.confusion_array, normalise),
+        # A table, not a chart: it shows without loading plotly.js (4.7 MB) in the browser.
+        event = st.dataframe(
+            ui.confusion_table(report.confusion_array, normalise),
+            hide_index=True,
             on_select="rerun",
-            selection_mode="points",
+            selection_mode="single-cell",
             key=f"evaluate_cm_{name}",
-            config={"displayModeBar": False},
+            row_height=CELL_PX,
+            height=CELL_PX * 10 + 40,  # the header and ten rows, no scrolling
+            width=LABEL_PX + CELL_PX * 10 + 2,  # square cells at any page width
+            column_config={
+                "true": st.column_config.TextColumn("true", width=LABEL_PX, pinned=True),
+                **{str(d): st.column_config.Column(str(d), width=CELL_PX) for d in range(10)},
+            },
         )
-        st.caption("Click a cell to see those test images.")
+        st.caption(
+            "Rows: the true digit; columns: the predicted one; the diagonal (greyed) holds "
+            "the correct answers. Click a cell to see those test images."
+        )
     with right:
         cell = analysis.cell_from_selection(event)
         if cell is None:  # a click on the selected cell clears it: the next click is new
@@ -62,24 +82,44 @@ def confusion(name: str) -> None:
             f"**{total} mistake{'s' if total != 1 else ''}**"
             + (f", showing {len(shown)}" if len(shown) < total else "")
         )
-        ui.image_grid(shown, lambda e: f"{e.true}→{e.predicted} {e.confidence:.0%}")
+        with st.container(height=CELL_PX * 11 - 40, border=False):  # level with the table
+            ui.image_grid(shown, lambda e: f"{e.true}→{e.predicted} {e.confidence:.0%}")
 
 
 def classification(name: str) -> None:
-    report = ui.report(name)
-    left, right = st.columns([2, 3], gap="large")
-    left.dataframe(
-        analysis.classification_rows(report),
-        hide_index=True,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.4f") for c in ("precision", "recall", "F1")
-        },
+    # st.table, not st.dataframe: all fifteen rows show, with no scrolling.
+    with st.container(key="evaluate_report"):
+        rows = analysis.classification_rows(ui.report(name))
+        st.table(ui.number_table(rows, {"precision": 4, "recall": 4, "F1": 4}), hide_index=True)
+
+
+def details(name: str) -> None:
+    """The report, then the charts: each tab runs only while it is open (plotly.js loads
+    with the first chart someone opens, not with the page)."""
+    tabs = st.tabs(
+        ["Classification report", "Accuracy per digit", "Training curves", "Test samples"],
+        key="evaluate_tab",
+        on_change="rerun",
     )
-    with right:
-        st.plotly_chart(
+    if tabs[0].open:
+        with tabs[0]:
+            classification(name)
+    if tabs[1].open:
+        report = ui.report(name)
+        tabs[1].plotly_chart(
             plots.per_class_accuracy({name: [r["accuracy"] for r in report.per_class]}),
             key="evaluate_per_class",
         )
+    if tabs[2].open:
+        tabs[2].plotly_chart(
+            plots.training_curves({name: ui.store().history(name)}), key="evaluate_curves"
+        )
+    if tabs[3].open:
+        with tabs[3]:
+            ui.image_grid(
+                analysis.samples(ui.report(name)),
+                lambda e: f"{'✓' if e.true == e.predicted else '✗'} {e.predicted} (true {e.true})",
+            )
 
 
 def downloads(name: str) -> None:
@@ -113,19 +153,8 @@ def evaluate() -> None:
     except (StoreError, OSError, ValueError) as exc:
         st.error(f"{name} cannot be read: {exc}")
         st.stop()
-    tabs = st.tabs(["Confusion matrix", "Per digit", "Training curves", "Test samples"])
-    with tabs[0]:
-        confusion(name)
-    with tabs[1]:
-        classification(name)
-    with tabs[2]:
-        history = ui.store().history(name)
-        st.plotly_chart(plots.training_curves({name: history}), key="evaluate_curves")
-    with tabs[3]:
-        ui.image_grid(
-            analysis.samples(ui.report(name)),
-            lambda e: f"{'✓' if e.true == e.predicted else '✗'} {e.predicted} (true {e.true})",
-        )
+    confusion(name)
+    details(name)
     downloads(name)
     source = local_source()
     with st.expander("Re-evaluate on the MNIST test set"):

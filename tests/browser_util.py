@@ -323,3 +323,14 @@ def draw_strokes(
                 redrawn += 1
                 assert attempt + 1 < attempts, f"no ink after {attempts} tries of {stroke[:2]}..."
     return Drawn(redrawn, mouse_up)
+
+
+LAYOUT_JS = Path(__file__).with_name("layout_problems.js")
+
+
+def layout_problems(page: Any) -> list[str]:
+    """What looks broken on the page as laid out now (``layout_problems.js``): an element
+    outside the main block or its column, stacked elements overlapping, the main section
+    scrolling sideways, a metric value or number cut short. Empty when nothing is."""
+    lines = LAYOUT_JS.read_text().splitlines()
+    return list(page.evaluate("\n".join(x for x in lines if not x.startswith("//"))))

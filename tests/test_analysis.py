@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from lenet import analysis
 from lenet.evaluate import build_report
@@ -21,9 +22,12 @@ def test_disagreements_use_both_galleries_and_count_all():
     np.testing.assert_array_equal(shown[0].image, images[2])
 
 
-def test_cell_from_selection_reads_plotly_points():
-    assert analysis.cell_from_selection({"selection": {"points": [{"x": "3", "y": "5"}]}}) == (5, 3)
-    assert analysis.cell_from_selection({"selection": {"points": []}}) is None
+def test_cell_from_selection_reads_a_table_cell():
+    cells = lambda *c: {"selection": {"rows": [], "columns": [], "cells": list(c)}}  # noqa: E731
+    assert analysis.cell_from_selection(cells([5, "3"])) == (5, 3)
+    assert analysis.cell_from_selection(cells([5, "true"])) is None  # the label column
+    assert analysis.cell_from_selection(cells([5, "true"], [2, "7"])) == (2, 7)
+    assert analysis.cell_from_selection(cells()) is None
     assert analysis.cell_from_selection(None) is None
 
 
@@ -66,3 +70,57 @@ def test_best_per_column_and_export_rows():
     out = analysis.export_rows({"a": export, "b": None, "c": {"float_kb": 1.0}})
     assert [r["model"] for r in out] == ["a"]
     assert out[0]["int8 KB"] == 96.0 and out[0]["int8 acc. (%)"] == 99.55
+
+
+@pytest.mark.parametrize(
+    ("names", "a", "b", "previous_a", "expected"),
+    [
+        (["x", "y", "z"], None, None, None, ("x", "y")),  # first visit
+        (["x", "y", "z"], "x", "z", "x", ("x", "z")),  # a valid pick stays
+        (["y", "z"], "x", "y", "x", ("z", "y")),  # A removed: B stays, A is another
+        (["x", "z"], "x", "y", "x", ("x", "z")),  # B removed
+        (["x", "y", "z"], "y", "y", "x", ("y", "x")),  # A picked as B's model: swapped
+        (["y", "z"], "x", "x", "x", ("y", "z")),  # both gone
+    ],
+)
+def test_model_pair_keeps_two_different_models(names, a, b, previous_a, expected):
+    pair = analysis.model_pair(names, a, b, previous_a)
+    assert pair == expected and pair[0] != pair[1]
+
+
+def test_model_pair_needs_two_models():
+    with pytest.raises(ValueError, match="'x'"):
+        analysis.model_pair(["x", "x"], None, None)
+
+
+def _lightness(css: str) -> int:
+    """Sum of the background's RGB channels (lower is darker)."""
+    colour = css.split("background-color: #")[1][:6]
+    return sum(int(colour[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def test_confusion_cell_css_greys_the_diagonal_and_tints_errors_by_size():
+    from lenet import plots
+
+    cm = np.diag(np.full(10, 100))
+    cm[0, 0], cm[3, 3] = 990, 15
+    cm[0, 1], cm[3, 5], cm[3, 8] = 10, 5, 0  # true 0: 1% wrong as 1; true 3: 25% wrong as 5
+    css = plots.confusion_cell_css(cm)
+    assert all(css[d][d] == plots.DIAGONAL_CSS for d in range(10))
+    assert _lightness(css[3][8]) == 3 * 255  # no error: white
+    assert _lightness(css[0][1]) < _lightness(css[3][5]) < 3 * 255  # 10 errors darker than 5
+    shares = plots.confusion_cell_css(cm, normalise=True)
+    assert _lightness(shares[3][5]) < _lightness(shares[0][1]) < 3 * 255  # 25% darker than 1%
+    with pytest.raises(ValueError, match=r"\(10, 9\)"):
+        plots.confusion_cell_css(np.zeros((10, 9)))
+
+
+def test_confusion_rows_counts_and_shares():
+    cm = np.diag(np.full(10, 9))
+    cm[2, 7] = 1
+    rows = analysis.confusion_rows(cm)
+    assert [r["true"] for r in rows] == [str(d) for d in range(10)]
+    assert (rows[2]["2"], rows[2]["7"], rows[0]["0"]) == (9, 1, 9)
+    shares = analysis.confusion_rows(cm, normalise=True)
+    assert (shares[2]["2"], shares[2]["7"], shares[0]["0"]) == (0.9, 0.1, 1.0)
+    assert analysis.confusion_rows(np.zeros((10, 10), int), normalise=True)[0]["0"] == 0.0

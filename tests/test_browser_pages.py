@@ -1,4 +1,5 @@
-"""The Evaluate and Train pages in a real browser: a click on the confusion matrix, a training run.
+"""Pages in a real browser: a click on the confusion matrix, a training run, and every page at
+1280x800 checked for anything cut off or covered (``layout_problems.js``).
 
 Drives Debian's Chromium (``/usr/bin/chromium``) with Playwright against one ``streamlit run``
 server for the whole module, with an empty ``LENET_HOME`` (so only the bundled models exist),
@@ -23,6 +24,7 @@ from browser_util import (
     CHROMIUM,
     REPO,
     chromium,
+    layout_problems,
     serving,
     wait_until_idle,
 )
@@ -118,23 +120,24 @@ def off_diagonal_cells(confusion: list[list[int]]) -> list[tuple[int, int]]:
     return sorted(cells, key=lambda c: (-confusion[c[0]][c[1]], c))
 
 
-def click_cell(page: Any, true: int, predicted: int) -> None:
-    """Click the confusion-matrix cell (true row, predicted column) as a person would.
+CELL_PX, LABEL_PX = 46, 44  # the confusion table's cells and its "true" column (evaluate.py)
 
-    Plotly takes a click on a point only once it hovers that point: move onto the cell, wait,
-    nudge the mouse a pixel, then click.
+
+def click_cell(page: Any, true: int, predicted: int) -> None:
+    """Click the confusion table's cell (true row, predicted column) as a person would.
+
+    The table is drawn on a canvas: the cell's place comes from the table's box, its
+    "true" column and ten columns of ``CELL_PX``, and ten rows of ``CELL_PX`` under the header.
     """
-    plot_area = page.locator(".js-plotly-plot .nsewdrag").first
-    plot_area.scroll_into_view_if_needed()
-    box = plot_area.bounding_box()
-    assert box is not None, "the confusion matrix has no plot area"
-    # The plot area spans the 10x10 grid: predicted 0-9 left to right, true 0-9 top to bottom.
-    x = box["x"] + (predicted + 0.5) * box["width"] / 10
-    y = box["y"] + (true + 0.5) * box["height"] / 10
+    table = page.locator(f'.st-key-evaluate_cm_{MODEL} [data-testid="stDataFrame"]')
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None, "the confusion table has no box"
+    header = box["height"] - 10 * CELL_PX - 2  # what is left above the ten rows
+    x = box["x"] + 1 + LABEL_PX + (predicted + 0.5) * CELL_PX
+    y = box["y"] + 1 + header + (true + 0.5) * CELL_PX
     page.mouse.move(x, y)
-    page.wait_for_timeout(300)
-    page.mouse.move(x + 1, y)
-    page.mouse.click(x + 1, y)
+    page.mouse.click(x, y)
 
 
 def mistakes_panel(page: Any) -> Any:
@@ -160,9 +163,8 @@ def test_confusion_cell_click_shows_its_mistakes(
         picker.click()
         page.get_by_role("option", name=MODEL, exact=True).click()
     expect(picker).to_have_value(MODEL)
-    chart = page.locator(f".st-key-evaluate_cm_{MODEL} .js-plotly-plot")
-    chart.wait_for(state="visible", timeout=60_000)
-    expect(chart.locator(".nsewdrag")).to_have_count(1)
+    table = page.locator(f'.st-key-evaluate_cm_{MODEL} [data-testid="stDataFrame"] canvas')
+    table.first.wait_for(state="visible", timeout=60_000)
     wait_until_idle(page)
 
     panel = mistakes_panel(page)
@@ -256,3 +258,45 @@ def test_training_run_from_the_browser_lands_on_the_draw_page(page: Any, server:
     page.get_by_role("option", name=name, exact=True).click()
     page.keyboard.press("Escape")
     expect(models.get_by_role("button", name=f"Remove {name}", exact=True)).to_be_visible()
+
+
+# --- every page at laptop size: nothing cut off or covered ---
+
+LAPTOP = {"width": 1280, "height": 800}
+
+PAGES = {
+    "Home": "",
+    "Draw": "draw",
+    "Evaluate": "evaluate",
+    "Compare": "compare",
+    "My drawings": "drawings",
+    "Train": "train",
+    "Sweep": "sweep",
+}
+
+
+def settled(page: Any) -> None:
+    """Wait until the page's run is over, nothing is still loading and the layout holds."""
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=60_000)
+    wait_until_idle(page, 60_000)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=60_000)
+    for chart in page.locator(".stPlotlyChart").all():  # plotly draws after it mounts
+        chart.locator(".main-svg").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(1000)  # fonts, images and late layout passes
+
+
+@pytest.mark.parametrize("title", list(PAGES))
+def test_page_at_laptop_size_has_nothing_cut_off_or_covered(
+    browser: Any, server: Server, title: str
+) -> None:
+    tab = browser.new_page(viewport=LAPTOP)
+    try:
+        tab.goto(f"{server.url}/{PAGES[title]}")
+        settled(tab)
+        problems = layout_problems(tab)
+        if problems:
+            ARTIFACTS.mkdir(exist_ok=True)
+            tab.screenshot(path=ARTIFACTS / f"laptop-{PAGES[title] or 'home'}.png", full_page=True)
+        assert not problems, f"{title} at 1280x800:\n" + "\n".join(problems)
+    finally:
+        tab.close()

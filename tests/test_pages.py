@@ -30,11 +30,27 @@ def test_evaluate_shows_the_reports_numbers(app_home):
     assert shown["Macro F1"] == f"{report.macro_f1:.4f}"
     assert shown["Macro precision"] == f"{report.macro_precision:.4f}"
     assert shown["Parameters"] == f"{card.params / 1e3:.1f} k"
-    table = at.dataframe[0].value
+    table = at.table[0].value  # the classification report, shown at once
     assert list(table["digit"])[:10] == [str(d) for d in range(10)]
     assert table["F1"].iloc[10] == pytest.approx(report.macro_f1)
-    assert len(at.get("plotly_chart")) >= 3  # confusion matrix, per digit, curves
+    matrix = at.dataframe[0].value  # the confusion matrix
+    assert matrix.loc[3, "5"] == report.confusion[3][5] and list(matrix.columns)[0] == "true"
     assert f"{len(report.misclassified)} mistakes" in " ".join(m.value for m in at.markdown)
+
+
+def test_evaluate_first_visit_sends_no_chart_until_its_tab_is_opened(app_home):
+    """plotly.js (4.7 MB) compiled in the browser held back the whole page on a first visit."""
+    at = open_page("evaluate")
+    at.selectbox(key="evaluate_model").set_value("tiny").run()
+    assert not at.get("plotly_chart") and not at.exception
+    for tab in ("Accuracy per digit", "Training curves"):
+        at.session_state["evaluate_tab"] = tab
+        at.run()
+        assert len(at.get("plotly_chart")) == 1, tab
+        assert not at.table  # the report's tab is closed: not computed
+    at.session_state["evaluate_tab"] = "Test samples"
+    at.run()
+    assert not at.get("plotly_chart") and len(at.get("image")) == 2  # mistakes and samples
 
 
 def test_evaluate_filters_mistakes_by_cell(app_home):
@@ -96,3 +112,35 @@ def test_unreadable_report_leaves_the_entry_out_not_a_traceback(app_home, page):
         assert at.selectbox(key="evaluate_model").options == ["tiny"]
     else:
         assert "at least two usable models" in at.info[0].value
+
+
+def test_compare_keeps_a_and_b_apart_when_model_a_is_removed(app_home):
+    import shutil
+
+    shutil.copytree(app_home.path("tiny"), app_home.path("tiny").with_name("third"))
+    at = open_page("compare")
+    at.multiselect(key="compare_models").set_value(["other", "third", "tiny"]).run()
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (
+        "other",
+        "third",
+    )
+    at.multiselect(key="compare_models").set_value(["third", "tiny"]).run()  # A goes
+    assert not at.exception
+    a, b = at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value
+    assert {a, b} == {"third", "tiny"}
+    assert at.get("plotly_chart")[-1].proto.spec  # the difference heatmap is drawn
+    assert not [i for i in at.info if "different" in i.value]
+
+
+def test_compare_picking_b_as_a_swaps_them(app_home):
+    at = open_page("compare")
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (
+        "other",
+        "tiny",
+    )
+    at.selectbox(key="compare_a").set_value("tiny").run()
+    assert (at.selectbox(key="compare_a").value, at.selectbox(key="compare_b").value) == (
+        "tiny",
+        "other",
+    )
+    assert not at.info
