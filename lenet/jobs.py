@@ -510,8 +510,10 @@ class JobManager:
         if self._thread is not None and self._thread.is_alive():
             return
 
+        stop = self._stop
+
         def loop() -> None:
-            while not self._stop.wait(interval_s):
+            while not stop.wait(interval_s):
                 try:
                     self.pump()
                 except (OSError, JobError):
@@ -519,6 +521,14 @@ class JobManager:
 
         self._thread = threading.Thread(target=loop, name="lenet-jobs", daemon=True)
         self._thread.start()
+
+    def stop_background(self) -> None:
+        """Stop the pump thread only; running workers go on (a cache entry being dropped)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+        self._stop = threading.Event()
 
     def shutdown(self) -> None:
         """Stop the pump thread and kill this manager's workers (tests, CLI)."""
@@ -560,6 +570,7 @@ class JobManager:
 # multiply-adds, each batch costs a fixed overhead, and a job pays TensorFlow's start-up,
 # data loading and the final evaluation.
 _S_PER_IMAGE, _S_PER_MMAC, _S_PER_BATCH, _S_FIXED = 30e-6, 60e-6, 1.3e-3, 12.0
+DEFAULT_OVERHEAD_S = _S_FIXED  # start-up + evaluation until this server has measured its own
 
 
 def multiply_adds(config: LeNetConfig) -> int:

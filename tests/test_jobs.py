@@ -1,5 +1,6 @@
 """The job manager: real worker subprocesses training tiny models on the fixture data."""
 
+import contextlib
 import json
 import os
 import signal
@@ -217,18 +218,26 @@ def test_damaged_job_files_are_reported_and_kept(tmp_path):
         manager.shutdown()
 
 
-@pytest.fixture()
-def small_disk(tmp_path):
-    """A real 1 MB filesystem (tmpfs, needs root); unmounted afterwards."""
-    mount = tmp_path / "disk"
+@contextlib.contextmanager
+def mounted_tmpfs(mount, size):
+    """A real filesystem of ``size`` at ``mount`` (tmpfs, needs root), unmounted afterwards."""
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A real 1 MB filesystem."""
+    with mounted_tmpfs(tmp_path / "disk", "1m") as mount:
+        yield mount
 
 
 def fill(folder):
