@@ -11,6 +11,7 @@ than the server (``WORKER_NICE``), so pages stay responsive while it trains.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 from lenet.infer import write_atomic
 
 PROGRESS_EVERY_S = 0.25
+FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 WORKER_NICE = 10  # added to the server's niceness: the server's pages come first
 DEFAULT_CO2_COUNTRY = "FRA"  # CodeCarbon needs a grid; LENET_CO2_COUNTRY picks another
 
@@ -226,7 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run(args.job_dir, args.home, args.data)
     except Exception as exc:  # any failure becomes a clear message in the job, not a hang
         traceback.print_exc()
-        outcome = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, OSError) and exc.errno in FULL_OR_READ_ONLY:
+            from lenet.jobs import storage_problem
+
+            error = f"Nothing was saved: {storage_problem(exc, args.home)}."
+        outcome = {"state": "failed", "error": error}
     _write(args.job_dir / "result.json", outcome)
     return 0 if outcome["state"] == "done" else 1
 

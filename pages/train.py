@@ -265,8 +265,9 @@ def job_panel() -> None:
                 )
             elif job.state == "running":
                 since = ui.duration(time.time() - job.started) if job.started else "?"
-                phase = p.get("phase") or "starting the worker (Python, TensorFlow)"
-                st.caption(f"{phase}… ({since} since it started)")
+                phase = p.get("phase") or "starting"
+                why = "; the worker loads TensorFlow first" if phase == "starting" else ""
+                st.caption(f"{phase}… ({since} so far{why})")
             if p.get("history"):
                 st.plotly_chart(
                     plots.training_curves({job.name: p["history"]}), key=f"train_curves_{job.id}"
