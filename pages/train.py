@@ -11,7 +11,7 @@ from lenet import plots
 from lenet.config import SMALL_RUN, LeNetConfig
 from lenet.data import local_source
 from lenet.feedback import FeedbackError
-from lenet.jobs import DEFAULT_OVERHEAD_S, JobError, estimate_seconds
+from lenet.jobs import DEFAULT_OVERHEAD_S, Job, JobError, JobManager, estimate_seconds
 from lenet.store import StoreError
 from lenet.worker import co2_grid
 
@@ -240,9 +240,15 @@ def job_panel() -> None:
         return
     for problem in manager.broken.values():
         st.warning(problem)
+    show_jobs(manager, jobs)
     if st.session_state.get("train_polling") and all(j.final for j in jobs):
+        # After the runs are on screen (a full rerun takes seconds on a loaded machine, and
+        # "cancelled" must show at once): stop polling; "Start from" now lists a new model.
         st.session_state["train_polling"] = False
-        st.rerun(scope="app")  # stop polling; "Start from" now lists the new model
+        st.rerun(scope="app")
+
+
+def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
     if not jobs:
         st.caption("No runs yet.")
     for job in jobs:
