@@ -7,9 +7,12 @@ The job manager lives in this process, as in the Streamlit server, and is polled
   to the first training progress, and to the end (evaluated and saved), against the page's
   estimate for that run;
 - cancel: Cancel to the worker's ``result.json`` (the worker stopped) and to the job showing
-  "cancelled" in the manager.
+  "cancelled" in the manager;
+- with ``--browser``, the same on the Train page in headless Chromium (``streamlit run`` on
+  127.0.0.1, the 1,200-image fixture): Start to the first "epoch" progress on the page, and
+  the Cancel click to the worker stopping and to "cancelled" on the page.
 
-    python benchmarks/bench_jobs_latency.py [--runs 3] [--data PATH]
+    python benchmarks/bench_jobs_latency.py [--runs 3] [--data PATH] [--browser]
 """
 
 from __future__ import annotations
@@ -76,12 +79,69 @@ def cancel(manager: JobManager, name: str) -> dict[str, float]:
     return {"worker stopped": result.stat().st_mtime - asked_wall, "shown": shown - asked}
 
 
+def browser_cancel(runs: int) -> list[dict[str, float]]:
+    """Start a 30-epoch run on the Train page, Cancel it once it trains; times per run."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.browser_util import chromium, serving, wait_until_idle
+
+    fixture = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "mnist_small.npz"
+    out = []
+    env = {"MNIST_PATH": str(fixture), "LENET_PRECISION": "fp32"}
+    with serving("bench-jobs", env) as (url, home), chromium() as browser:
+        for i in range(runs):
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{url}/train")
+            name = page.locator(".st-key-train_name input")
+            name.wait_for(state="visible", timeout=120_000)
+            wait_until_idle(page)
+            epochs = page.locator(".st-key-train_epochs input[type=range]")
+            epochs.focus()
+            page.keyboard.press("End")  # 30 epochs: long enough to cancel
+            wait_until_idle(page)
+            name.fill(f"cancel-me-{i}")
+            name.press("Enter")
+            wait_until_idle(page)
+            started = time.monotonic()
+            page.locator(".st-key-train_start button").click()
+            progress = page.get_by_text(re.compile(r"epoch \d+/30"))
+            expect(progress.first).to_be_visible(timeout=180_000)
+            first = time.monotonic() - started
+            clicked = time.time()  # just before the click: Playwright returns later
+            page.locator("[class*=st-key-train_cancel_] button").first.click()
+            page.wait_for_function(  # checked every 50 ms in the page, not expect's back-off
+                f"() => document.body.innerText.includes('cancel-me-{i} · cancelled')",
+                polling=50,
+                timeout=60_000,
+            )
+            shown = time.time()
+            job = next(
+                f.parent
+                for f in (home / "jobs").glob("*/job.json")
+                if f'"cancel-me-{i}"' in f.read_text()
+            )
+            stopped = (job / "result.json").stat().st_mtime
+            out.append(
+                {
+                    "first progress": first,
+                    "worker stopped": stopped - clicked,
+                    "shown": shown - clicked,
+                    "shown after stop": shown - stopped,
+                }
+            )
+            page.close()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="(default: 3)")
     parser.add_argument(
         "--data", default=os.environ.get("MNIST_PATH"), help="MNIST .npz (default: $MNIST_PATH)"
     )
+    parser.add_argument("--browser", action="store_true", help="also time the Train page")
     args = parser.parse_args()
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average), {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as home:
@@ -103,6 +163,23 @@ def main() -> None:
     for i, r in enumerate(cancels):
         print(f"{i} | {r['worker stopped']:.2f} | {r['shown']:.2f}")
     med = statistics.median
+    if args.browser:
+        pages = browser_cancel(args.runs)
+        print("\non the Train page in Chromium (seconds):")
+        print(
+            "run | Start to first epoch shown | Cancel to worker stopped | to 'cancelled' "
+            "shown | shown after the worker stopped"
+        )
+        for i, r in enumerate(pages):
+            print(
+                f"{i} | {r['first progress']:.1f} | {r['worker stopped']:.2f} | "
+                f"{r['shown']:.2f} | {r['shown after stop']:.2f}"
+            )
+        print(
+            f"page median: first progress {med(r['first progress'] for r in pages):.1f} s; "
+            f"cancel shown {med(r['shown after stop'] for r in pages):.2f} s after the worker "
+            f"stopped, {med(r['shown'] for r in pages):.2f} s after the click"
+        )
     print(f"\nload after: {os.getloadavg()[0]:.2f} (1-min average)")
     print(
         f"median: launch to first progress {med(r['first progress'] for r in launches):.1f} s, "
