@@ -16,5 +16,6 @@ pages = [
     st.Page("pages/sweep.py", title="Sweep", icon=":material/tune:"),
 ]
 page = st.navigation(pages)
+ui.start_jobs()  # a queue left by a restart resumes now, not when Train is first opened
 ui.sidebar()
 page.run()

@@ -15,7 +15,7 @@ from lenet.analysis import Example
 from lenet.evaluate import Report
 from lenet.feedback import FeedbackStore
 from lenet.infer import FeatureReader, Prediction, Predictor
-from lenet.jobs import JobManager
+from lenet.jobs import JobError, JobManager
 from lenet.store import ModelCard, ModelStore, StoreError
 
 
@@ -263,7 +263,7 @@ def confusion_table(confusion: Any, normalise: bool = False) -> Any:
     return styler.format(share if normalise else "{:d}", subset=[str(d) for d in range(10)])
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=lambda m: m.stop_background())
 def _job_manager(home: str, workers: int) -> JobManager:
     manager = JobManager(Path(home), workers=workers, data_path=os.environ.get("MNIST_PATH"))
     manager.start_background()
@@ -276,6 +276,36 @@ def job_manager() -> JobManager:
     ``LENET_WORKERS`` sets how many jobs train at once (default 1).
     """
     return _job_manager(str(store().home), int(os.environ.get("LENET_WORKERS", "1")))
+
+
+def start_jobs() -> None:
+    """Start the job manager with the server, so a queue left by a restart resumes at once.
+
+    Cheap (no TensorFlow): it reads the jobs folder and starts the pump thread. A home that
+    cannot hold jobs is reported by the Train and Sweep pages, not here.
+    """
+    try:
+        job_manager()
+    except JobError:
+        pass
+
+
+def _scaled(value: float, units: tuple[tuple[float, str], ...]) -> str:
+    """``value`` in the largest unit it reaches (units from large to small), 3 significant."""
+    for factor, unit in units:
+        if abs(value) >= factor:
+            return f"{value / factor:.3g} {unit}"
+    return f"{value / units[-1][0]:.3g} {units[-1][1]}" if value else f"0 {units[-1][1]}"
+
+
+def mass_text(kg: float) -> str:
+    """A CO2 mass readable at any size: ``1.2 kg``, ``3.4 g``, ``56 mg``, ``7.8 µg``."""
+    return _scaled(kg, ((1.0, "kg"), (1e-3, "g"), (1e-6, "mg"), (1e-9, "µg")))
+
+
+def energy_text(kwh: float) -> str:
+    """An energy readable at any size: ``1.2 kWh``, ``3.4 Wh``, ``56 mWh``, ``7.8 µWh``."""
+    return _scaled(kwh, ((1.0, "kWh"), (1e-3, "Wh"), (1e-6, "mWh"), (1e-9, "µWh")))
 
 
 def duration(seconds: float | None) -> str:

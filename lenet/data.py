@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import socket
 import struct
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -29,6 +32,11 @@ IDX_FILES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
+# Where and how Keras's load_data() downloads MNIST; a network that accepts and never answers
+# must not hang a command forever, so every socket wait is bounded.
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+DOWNLOAD_TIMEOUT_S = 60.0
 IDX_MAGIC = {3: 2051, 1: 2049}  # ndim -> magic number (0x0803 images, 0x0801 labels)
 FIX = (
     "Fix: set MNIST_PATH (or pass --data) to a Keras-layout .npz with keys "
@@ -85,16 +93,28 @@ def local_source() -> Path | None:
 
 
 def _load_keras() -> list[np.ndarray]:
+    """Keras's cached or downloaded MNIST, as ``load_data()`` would fetch it, but bounded.
+
+    The download waits at most ``DOWNLOAD_TIMEOUT_S`` for the network at each step, and Keras's
+    "Downloading data from ..." and progress bar go to stderr, so ``--json`` output stays JSON.
+    """
+    previous = socket.getdefaulttimeout()
     try:
         import keras  # Lazy: TensorFlow takes seconds to import and the app must start without it.
 
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # urlretrieve has no timeout of its own
+        with contextlib.redirect_stdout(sys.stderr):
+            path = keras.utils.get_file("mnist.npz", origin=MNIST_URL, file_hash=MNIST_SHA256)
+        with np.load(path, allow_pickle=False) as npz:
+            return [npz[key] for key in NPZ_KEYS]
     except Exception as exc:  # get_file raises bare Exception on network errors.
+        reason = "no answer" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else exc
         raise DatasetError(
-            f"Downloading MNIST with keras.datasets.mnist.load_data() failed ({exc}); "
+            f"Downloading MNIST from {MNIST_URL} failed ({reason}); "
             "this machine may be offline. " + FIX
         ) from exc
-    return [x_train, y_train, x_test, y_test]
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _read_npz(path: Path) -> list[np.ndarray]:

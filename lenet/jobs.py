@@ -12,13 +12,19 @@ runs in its own process (``python -m lenet.worker``), so TensorFlow's memory is 
 ends and a crash cannot take the app down. A manager started after a restart marks jobs whose
 worker is gone as ``interrupted``; several managers (the app, the CLI) can share one folder:
 claiming a queued job is an exclusive file creation, so no job runs twice.
+
+A job folder whose ``job.json`` cannot be read or is not a job is listed in ``broken`` with the
+reason and otherwise left alone (never deleted); a full or read-only disk raises ``JobError``
+with one sentence and leaves no half-made job behind.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +42,16 @@ from lenet.store import ModelStore, StoreError, lenet_home, validate_name
 State = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 FINAL: tuple[State, ...] = ("done", "failed", "cancelled", "interrupted")
 CANCEL_GRACE_S = 10.0  # a worker that ignores the cancel file this long is killed
+STALE_TMP_S = 600.0  # a ``.ID.tmp`` folder this old was left by a manager that crashed
+
+
+def storage_problem(exc: OSError, where: Path) -> str:
+    """One sentence for a failed write under ``where``: full, read-only, or the OS's words."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk holding {where} is full"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"{where} is read-only or not writable by this server"
+    return f"cannot write to {where} ({exc.strerror or exc})"
 
 
 class JobError(Exception):
@@ -75,6 +91,44 @@ class Job:
     @property
     def lenet_config(self) -> LeNetConfig:
         return LeNetConfig.from_dict(self.config)
+
+
+_REQUIRED = ("id", "name", "config", "state")
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "name": (str,),
+    "config": (dict,),
+    "state": (str,),
+    "created": (int, float),
+    "started": (int, float, type(None)),
+    "finished": (int, float, type(None)),
+    "pid": (int, type(None)),
+    "error": (str,),
+    "result": (dict,),
+    "kind": (str,),
+    "sweep": (dict,),
+    "finetune": (dict,),
+}
+
+
+def _check_job(data: Any, folder: str) -> str:
+    """Why ``data`` (a parsed job.json) is not the job of ``folder``; "" when it is."""
+    if not isinstance(data, dict):
+        return "its job.json is not a JSON object"
+    unknown = sorted(set(data) - set(_FIELD_TYPES))
+    if unknown:
+        return f"its job.json has unknown field(s) {', '.join(unknown)}"
+    missing = [key for key in _REQUIRED if key not in data]
+    if missing:
+        return f"its job.json lacks {', '.join(missing)}"
+    for key, value in data.items():
+        if not isinstance(value, _FIELD_TYPES[key]) or isinstance(value, bool):
+            return f"its job.json field {key!r} has the wrong type ({type(value).__name__})"
+    if data["state"] not in ("queued", "running", *FINAL):
+        return f"its job.json has an unknown state {data['state']!r}"
+    if data["id"] != folder:
+        return f"its job.json names another job ({data['id']!r})"
+    return ""
 
 
 def _now() -> float:
@@ -128,17 +182,35 @@ class JobManager:
         """
         self.home = Path(home) if home is not None else lenet_home()
         self.root = self.home / "jobs"
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JobError(
+                f"Training runs cannot be kept: {storage_problem(exc, self.home)}; "
+                "set LENET_HOME to a writable folder."
+            ) from exc
+        self.broken: dict[str, str] = {}  # job folder -> why it is not a job (left in place)
         self.workers = max(1, int(workers))
         self.limits = limits or Limits()
         self.data_path = data_path
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._exiting: list[subprocess.Popen[bytes]] = []  # ended jobs whose process still exits
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._clean_stale_tmp()
         for job in self._load_all():
             if job.state == "running" and not _alive(job.pid):
                 self._reap(job)  # finished while nobody watched, or interrupted
+
+    def _clean_stale_tmp(self) -> None:
+        """Remove ``.ID.tmp`` folders of submits that crashed half-way (never a job)."""
+        for folder in self.root.glob(".*.tmp"):
+            try:
+                if _now() - folder.stat().st_mtime > STALE_TMP_S:
+                    shutil.rmtree(folder)
+            except OSError:
+                continue
 
     # --- reading ---
     def _path(self, job_id: str) -> Path:
@@ -147,20 +219,48 @@ class JobManager:
         return self.root / job_id
 
     def _load(self, job_id: str) -> Job:
-        data = _read_json(self._path(job_id) / "job.json")
-        if not isinstance(data, dict):
-            raise JobError(f"no job {job_id!r}")
+        path = self._path(job_id) / "job.json"
+        try:
+            text = path.read_text()
+        except FileNotFoundError as exc:
+            raise JobError(f"no job {job_id!r}") from exc
+        except OSError as exc:
+            raise JobError(
+                f"Job folder {path.parent} cannot be read ({exc.strerror or exc}); "
+                "it is left as it is."
+            ) from exc
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        problem = "its job.json is not JSON" if data is None else _check_job(data, job_id)
+        if problem:
+            raise JobError(
+                f"Job folder {path.parent} is damaged: {problem}; it is left as it is "
+                "(move it out of the jobs folder to be rid of this message)."
+            )
         job = Job(**data)
-        job.progress = _read_json(self._path(job_id) / "progress.json") or {}
+        progress = _read_json(self._path(job_id) / "progress.json")
+        job.progress = progress if isinstance(progress, dict) else {}
         return job
 
     def _load_all(self) -> list[Job]:
-        jobs = []
-        for folder in self.root.iterdir() if self.root.is_dir() else []:
+        jobs, broken = [], {}
+        try:
+            folders = sorted(self.root.iterdir()) if self.root.is_dir() else []
+        except OSError as exc:
+            raise JobError(
+                f"The jobs folder {self.root} cannot be read ({exc.strerror or exc})."
+            ) from exc
+        for folder in folders:
+            if folder.name.startswith(".") or not folder.name.isalnum():
+                continue  # a submit in progress (``.ID.tmp``) or not ours
             try:
                 jobs.append(self._load(folder.name))
-            except (JobError, TypeError):
-                continue  # a half-created folder: its job.json was never renamed into place
+            except JobError as exc:
+                if "no job" not in str(exc):
+                    broken[folder.name] = str(exc)
+        self.broken = broken
         return sorted(jobs, key=lambda j: j.created)
 
     def get(self, job_id: str) -> Job:
@@ -288,9 +388,17 @@ class JobManager:
             check(jobs)
             job = Job(id=f"{int(_now())}{secrets.token_hex(3)}", created=_now(), **fields)
             tmp = self.root / f".{job.id}.tmp"
-            tmp.mkdir()
-            _write_json(tmp / "job.json", {k: v for k, v in asdict(job).items() if k != "progress"})
-            os.replace(tmp, self._path(job.id))  # the job appears whole or not at all
+            data = {k: v for k, v in asdict(job).items() if k != "progress"}
+            try:
+                tmp.mkdir()
+                _write_json(tmp / "job.json", data)
+                os.replace(tmp, self._path(job.id))  # the job appears whole or not at all
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise JobError(
+                    f"The run was not queued: {storage_problem(exc, self.home)}; free some "
+                    "space or set LENET_HOME to a writable folder."
+                ) from exc
         self.pump()
         return self._load(job.id)
 
@@ -319,6 +427,7 @@ class JobManager:
     def pump(self) -> None:
         """Reap ended workers and start queued jobs while slots are free. Cheap; call often."""
         with self._lock:
+            self._exiting = [proc for proc in self._exiting if proc.poll() is None]
             jobs = self._load_all()
             for job in jobs:
                 if job.state == "running":
@@ -346,14 +455,24 @@ class JobManager:
                 filter(None, [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH")])
             ),
         }
-        with open(folder / "worker.log", "ab") as log:
-            # The worker watches its parent and stops when the server that started it dies.
-            proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        proc = None
+        try:
+            with open(folder / "worker.log", "ab") as log:
+                # The worker watches its parent and stops when the server that started it dies.
+                proc = subprocess.Popen(
+                    cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                )
+            job.state, job.started, job.pid = "running", _now(), proc.pid
+            self._save(job)
+        except OSError as exc:
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+            self._finish(
+                job, "failed", f"The run could not start: {storage_problem(exc, self.home)}."
             )
+            return
         self._procs[job.id] = proc
-        job.state, job.started, job.pid = "running", _now(), proc.pid
-        self._save(job)
 
     def _reap(self, job: Job) -> None:
         folder = self._path(job.id)
@@ -361,9 +480,13 @@ class JobManager:
         code = proc.poll() if proc is not None else None
         result = _read_json(folder / "result.json")
         if isinstance(result, dict) and result.get("state") in FINAL:
-            if proc is None or code is not None:
+            # The worker has said how it ended: show it now, even while its process still
+            # exits (TensorFlow's teardown can take seconds); reap that process later.
+            if proc is not None:
                 self._procs.pop(job.id, None)
-                self._finish(job, result["state"], result.get("error", ""), result)
+                if code is None:
+                    self._exiting.append(proc)
+            self._finish(job, result["state"], str(result.get("error", "")), result)
             return
         if proc is not None and code is not None:
             self._procs.pop(job.id, None)
@@ -387,23 +510,49 @@ class JobManager:
         if self._thread is not None and self._thread.is_alive():
             return
 
+        stop = self._stop
+
         def loop() -> None:
-            while not self._stop.wait(interval_s):
+            while not stop.wait(interval_s):
                 try:
                     self.pump()
-                except OSError:
-                    continue
+                except (OSError, JobError):
+                    continue  # a full disk or a damaged folder: the pages say so
 
         self._thread = threading.Thread(target=loop, name="lenet-jobs", daemon=True)
         self._thread.start()
 
+    def stop_background(self) -> None:
+        """Stop the pump thread only; running workers go on (a cache entry being dropped)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+        self._stop = threading.Event()
+
     def shutdown(self) -> None:
         """Stop the pump thread and kill this manager's workers (tests, CLI)."""
         self._stop.set()
-        for proc in list(self._procs.values()):
+        for proc in [*self._procs.values(), *self._exiting]:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+    def measured_overhead_s(self, last: int = 5) -> float | None:
+        """Median seconds recent runs here spent outside training, or None before the first.
+
+        That is the worker's start-up (Python, TensorFlow, the data) up to its first training
+        step, plus the test-set evaluation and the save, from the last ``last`` finished runs.
+        """
+        spans = []
+        for job in reversed(self._load_all()):
+            r = job.result
+            begun, evaluated = r.get("training_started"), r.get("evaluation_s")
+            if job.state == "done" and job.started and isinstance(begun, (int, float)):
+                spans.append(begun - job.started + float(evaluated or 0.0))
+            if len(spans) == last:
+                break
+        return sorted(spans)[len(spans) // 2] if spans else None
 
     def wait(self, job_id: str, timeout_s: float = 600.0, poll_s: float = 0.2) -> Job:
         """Block until the job ends (pumping meanwhile); returns it. For the CLI and tests."""
@@ -421,6 +570,7 @@ class JobManager:
 # multiply-adds, each batch costs a fixed overhead, and a job pays TensorFlow's start-up,
 # data loading and the final evaluation.
 _S_PER_IMAGE, _S_PER_MMAC, _S_PER_BATCH, _S_FIXED = 30e-6, 60e-6, 1.3e-3, 12.0
+DEFAULT_OVERHEAD_S = _S_FIXED  # start-up + evaluation until this server has measured its own
 
 
 def multiply_adds(config: LeNetConfig) -> int:
@@ -437,8 +587,14 @@ def multiply_adds(config: LeNetConfig) -> int:
     return total
 
 
-def estimate_seconds(config: LeNetConfig) -> float:
-    """Rough wall time of a job for ``config`` on this kind of CPU (training + overheads)."""
+def estimate_seconds(config: LeNetConfig, overhead_s: float | None = None) -> float:
+    """Rough wall time of a job for ``config`` on this kind of CPU (training + overheads).
+
+    Args:
+        config: the run.
+        overhead_s: the worker's start-up plus the evaluation, as measured on this server
+            (``JobManager.measured_overhead_s``); a fixed guess when None.
+    """
     images = round((config.train_subset or 60_000) * (1 - config.validation_split))
     per_image = _S_PER_IMAGE + _S_PER_MMAC * multiply_adds(config) / 1e6
     if config.augmented:
@@ -446,4 +602,5 @@ def estimate_seconds(config: LeNetConfig) -> float:
     if any(config.batch_norm):
         per_image *= 1.3
     batches = -(-images // config.batch_size)
-    return config.epochs * (images * per_image + batches * _S_PER_BATCH) + _S_FIXED
+    fixed = _S_FIXED if overhead_s is None else overhead_s
+    return config.epochs * (images * per_image + batches * _S_PER_BATCH) + fixed

@@ -1,5 +1,8 @@
 """Train: launch runs from the browser, watch them live, cancel them, keep the results."""
 
+import time
+from typing import Any
+
 import streamlit as st
 
 import ui
@@ -8,8 +11,9 @@ from lenet import plots
 from lenet.config import SMALL_RUN, LeNetConfig
 from lenet.data import local_source
 from lenet.feedback import FeedbackError
-from lenet.jobs import JobError, estimate_seconds
+from lenet.jobs import DEFAULT_OVERHEAD_S, Job, JobError, JobManager, estimate_seconds
 from lenet.store import StoreError
+from lenet.worker import co2_grid
 
 ui.require_router()
 
@@ -31,6 +35,19 @@ FIELDS = (
     "aug_shear",
     "aug_stroke",
 )
+# The form's number fields and what they accept. Streamlit's own min/max would keep the last
+# valid value when a typed one is out of range (the field turns red and the run would use the
+# old value), so the fields take any number and the page refuses the run, naming the field.
+RANGES = {
+    "train_blocks": ("Conv blocks", 1, 3),
+    **{f"train_filters{i}": (f"Filters {i + 1}", 1, 256) for i in range(3)},
+    "train_learning_rate": ("Learning rate", 1e-6, 1.0),
+    "train_train_subset": ("Training images", 100, 60_000),
+    "train_seed": ("Seed", 0, 2**31 - 1),
+    "ft_lr": ("Learning rate (Adam)", 1e-5, 1e-2),
+    "ft_images": ("MNIST images mixed in", 1000, 60_000),
+}
+POLL_S = 0.5
 STATE_ICON = {
     "queued": ":material/hourglass_empty:",
     "running": ":material/directions_run:",
@@ -69,6 +86,16 @@ def on_dropout_shortcut() -> None:
         st.session_state[key] = rate
 
 
+def out_of_range(keys: list[str]) -> str:
+    """The first of ``keys`` whose number is outside ``RANGES``, as a sentence; else ""."""
+    for key in keys:
+        label, low, high = RANGES[key]
+        value = st.session_state.get(key)
+        if value is not None and not low <= value <= high:
+            return f"{label} must be between {low:,} and {high:,} (it is {value:,}): not started."
+    return ""
+
+
 def form() -> LeNetConfig | None:
     s = st.session_state
     st.selectbox(
@@ -84,10 +111,11 @@ def form() -> LeNetConfig | None:
         st.selectbox("Pooling", cfg.POOLINGS, key="train_pooling")
         st.selectbox("Padding", cfg.PADDINGS, key="train_padding")
         st.radio("Input size", cfg.INPUT_SIZES, key="train_input_size", horizontal=True)
-        blocks = st.number_input("Conv blocks", 1, 3, key="train_blocks")
+        st.number_input("Conv blocks", step=1, key="train_blocks", help="1 to 3")
+        blocks = min(max(int(s["train_blocks"]), 1), 3)  # the layout; a bad value is refused
         cols = st.columns(3)
         for i in range(blocks):
-            cols[i].number_input(f"Filters {i + 1}", 1, 256, key=f"train_filters{i}")
+            cols[i].number_input(f"Filters {i + 1}", step=1, key=f"train_filters{i}")
             cols[i].checkbox("BN", key=f"train_bn{i}", help="batch normalisation in this block")
         st.text_input("Dense widths", key="train_dense", help="e.g. 120, 84")
     with reg:
@@ -117,14 +145,17 @@ def form() -> LeNetConfig | None:
     with fit:
         st.markdown("**Training**")
         st.selectbox("Optimizer", cfg.OPTIMIZERS, key="train_optimizer")
-        st.number_input("Learning rate", 1e-6, 1.0, format="%.4f", key="train_learning_rate")
+        st.number_input("Learning rate", format="%.4f", key="train_learning_rate")
         st.selectbox("Schedule", cfg.LR_SCHEDULES, key="train_lr_schedule")
         st.slider("Epochs", 1, ui.job_manager().limits.max_epochs, key="train_epochs")
         st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key="train_batch_size")
-        st.number_input(
-            "Training images (stratified subset)", 100, 60_000, step=1000, key="train_train_subset"
-        )
-        st.number_input("Seed", 0, 2**31 - 1, key="train_seed")
+        st.number_input("Training images (stratified subset)", step=1000, key="train_train_subset")
+        st.number_input("Seed", step=1, key="train_seed")
+    keys = ["train_blocks", *(f"train_filters{i}" for i in range(blocks))]
+    problem = out_of_range([*keys, "train_learning_rate", "train_train_subset", "train_seed"])
+    if problem:
+        st.error(problem)
+        return None
     try:
         dense = tuple(int(v) for v in s["train_dense"].replace(",", " ").split())
         values = {k: s[f"train_{k}"] for k in FIELDS}
@@ -155,6 +186,16 @@ def submit(config: LeNetConfig) -> None:
         st.toast(f"{job.name}: {job.state}")
 
 
+def estimate_text(config: LeNetConfig) -> str:
+    measured = ui.job_manager().measured_overhead_s()
+    overhead = DEFAULT_OVERHEAD_S if measured is None else measured
+    how = "a guess until a run ends here" if measured is None else "as measured on this server"
+    return (
+        f"Estimated time: **about {ui.duration(estimate_seconds(config, overhead))}**, "
+        f"including {ui.duration(overhead)} to start the worker and evaluate ({how})"
+    )
+
+
 def launch(config: LeNetConfig) -> None:
     left, mid, right = st.columns([2, 2, 1], vertical_alignment="bottom")
     if st.session_state.get("train_named_for") != config.config_id:
@@ -162,26 +203,52 @@ def launch(config: LeNetConfig) -> None:
         st.session_state["train_named_for"] = config.config_id
         st.session_state["train_message"] = ""
     left.text_input("Model name", key="train_name")
-    mid.markdown(
-        f"Estimated time: **about {ui.duration(estimate_seconds(config))}** on a 2-core CPU"
-    )
+    mid.markdown(estimate_text(config))
     right.button(
         "Start training", type="primary", key="train_start", on_click=submit, args=(config,)
     )
     if st.session_state.get("train_message"):
         st.error(st.session_state["train_message"])
+    country, region = co2_grid()
+    st.caption(
+        f"Energy and CO₂ (with CodeCarbon) assume the electricity grid of {country}"
+        + (f" ({region})" if region else "")
+        + ": set `LENET_CO2_COUNTRY` (ISO code, e.g. DEU, USA) and `LENET_CO2_REGION` to yours."
+    )
     if local_source() is None:
         st.warning(
             "MNIST is not on this machine (set `MNIST_PATH`): the run will try to download it."
         )
 
 
+def energy_text(r: dict[str, Any]) -> str:
+    if r.get("energy_kwh") is None or r.get("co2_kg") is None:
+        return f"energy: unavailable ({r.get('energy_note') or 'no estimate'})"
+    grid = r.get("co2_grid") or "FRA"
+    return (
+        f"{ui.energy_text(r['energy_kwh'])}, {ui.mass_text(r['co2_kg'])} CO₂ "
+        f"(the {grid} electricity grid)"
+    )
+
+
 def job_panel() -> None:
     manager = ui.job_manager()
-    jobs = list(reversed(manager.list()))[:8]
+    try:
+        jobs = list(reversed(manager.list()))[:8]
+    except JobError as exc:
+        st.error(str(exc))
+        return
+    for problem in manager.broken.values():
+        st.warning(problem)
+    show_jobs(manager, jobs)
     if st.session_state.get("train_polling") and all(j.final for j in jobs):
+        # After the runs are on screen (a full rerun takes seconds on a loaded machine, and
+        # "cancelled" must show at once): stop polling; "Start from" now lists a new model.
         st.session_state["train_polling"] = False
-        st.rerun(scope="app")  # stop polling; "Start from" now lists the new model
+        st.rerun(scope="app")
+
+
+def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
     if not jobs:
         st.caption("No runs yet.")
     for job in jobs:
@@ -203,18 +270,17 @@ def job_panel() -> None:
                     ),
                 )
             elif job.state == "running":
-                st.caption(f"{p.get('phase', 'starting')}…")
+                since = ui.duration(time.time() - job.started) if job.started else "?"
+                phase = p.get("phase") or "starting"
+                why = "; the worker loads TensorFlow first" if phase == "starting" else ""
+                st.caption(f"{phase}… ({since} so far{why})")
             if p.get("history"):
                 st.plotly_chart(
                     plots.training_curves({job.name: p["history"]}), key=f"train_curves_{job.id}"
                 )
             if job.state == "done":
                 r = job.result
-                energy = (
-                    f"{r['energy_kwh'] * 1000:.2f} Wh, {r['co2_kg'] * 1000:.2f} g CO₂"
-                    if r.get("energy_kwh") is not None
-                    else f"energy: unavailable ({r.get('energy_note') or 'no estimate'})"
-                )
+                energy = energy_text(r)
                 if r.get("drawings"):
                     d = r["drawings"]
                     st.info(
@@ -234,6 +300,10 @@ def job_panel() -> None:
 
 def submit_finetune() -> None:
     s = st.session_state
+    problem = out_of_range(["ft_lr", "ft_images"])
+    if problem:
+        s["train_message"] = problem
+        return
     try:
         base = s["ft_base"]
         config = (
@@ -273,8 +343,8 @@ def finetune_section() -> None:
         a, b, c = st.columns(3)
         base = a.selectbox("Model", ui.usable_names(), key="ft_base")
         b.slider("Epochs", 1, 10, 3, key="ft_epochs")
-        c.number_input("Learning rate (Adam)", 1e-5, 1e-2, 3e-4, format="%.5f", key="ft_lr")
-        a.number_input("MNIST images mixed in", 1000, 60_000, 10_000, step=1000, key="ft_images")
+        c.number_input("Learning rate (Adam)", value=3e-4, format="%.5f", key="ft_lr")
+        a.number_input("MNIST images mixed in", value=10_000, step=1000, key="ft_images")
         b.slider("Share of drawings held out to measure", 0.1, 0.9, 0.3, key="ft_holdout")
         c.text_input("New model name", value=f"{base}-mine", key="ft_name")
         st.caption(
@@ -286,6 +356,11 @@ def finetune_section() -> None:
 
 def train() -> None:
     st.title("Train a model")
+    try:
+        ui.job_manager()
+    except JobError as exc:  # a home that cannot hold jobs (read-only, full)
+        st.error(str(exc))
+        st.stop()
     if "train_activation" not in st.session_state:
         load_preset(SMALL_RUN)
     config = form()
@@ -293,9 +368,15 @@ def train() -> None:
         launch(config)
     finetune_section()
     st.subheader("Runs")
-    active = any(not j.final for j in ui.job_manager().list())
+    try:
+        active = any(not j.final for j in ui.job_manager().list())
+    except JobError as exc:
+        st.error(str(exc))
+        return
     st.session_state["train_polling"] = active
-    st.fragment(job_panel, run_every=1.0 if active else None)()
+    # Every half second while a run is active: a cancelled or finished run shows within 0.5 s
+    # of its worker writing the result (the manager reaps it on each look).
+    st.fragment(job_panel, run_every=POLL_S if active else None)()
 
 
 train()

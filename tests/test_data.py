@@ -197,19 +197,72 @@ def test_bad_sources_raise_dataset_error(
     assert str(path) in message or str(path.parent) in message
 
 
-def test_keras_download_failure_raises_dataset_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keras_download_failure_raises_dataset_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import keras
 
-    def offline() -> None:
+    def offline(*args: object, **kwargs: object) -> None:
         # keras.utils.get_file raises a bare Exception on network errors.
         raise Exception("URL fetch failure: no network")  # noqa: TRY002
 
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    monkeypatch.setattr(keras.utils, "get_file", offline)
     with pytest.raises(
         DatasetError, match="Downloading MNIST .* failed.*URL fetch failure"
     ) as info:
         load_mnist()
     assert "MNIST_PATH" in str(info.value) and "--data" in str(info.value)
+
+
+@pytest.fixture()
+def silent_server():  # type: ignore[no-untyped-def]
+    """A server on 127.0.0.1 that accepts connections and never answers; yields its URL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/mnist.npz"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_a_download_that_never_answers_times_out_into_the_mnist_path_advice(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, silent_server: str, capsys
+) -> None:
+    import time
+
+    from lenet import data
+
+    monkeypatch.delenv("MNIST_PATH", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached copy
+    monkeypatch.setattr(data, "MNIST_URL", silent_server)
+    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(DatasetError, match="no answer") as info:
+        load_mnist()
+    assert time.monotonic() - started < 30  # import + 1 s, not forever
+    assert "MNIST_PATH" in str(info.value) and silent_server in str(info.value)
+    out, err = capsys.readouterr()
+    assert out == "" and "Downloading data from" in err
 
 
 @pytest.mark.slow

@@ -1,9 +1,11 @@
 """The job manager: real worker subprocesses training tiny models on the fixture data."""
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -165,3 +167,231 @@ def test_queue_limit_and_names(tmp_path, monkeypatch):
             manager.submit(SLOW, "three")
     finally:
         manager.shutdown()
+
+
+# --- damaged job state, full disks, restarts, priority, cancel latency ---
+
+
+def write_job(home, job_id, text):
+    folder = home / "jobs" / job_id
+    folder.mkdir(parents=True)
+    if text is None:
+        (folder / "job.json").mkdir()  # cannot be read as a file
+    else:
+        (folder / "job.json").write_text(text)
+    return folder
+
+
+def good_job(job_id, name, **extra):
+    return json.dumps(
+        {"id": job_id, "name": name, "config": QUICK.to_dict(), "state": "done", "created": 1.0}
+        | extra
+    )
+
+
+def test_damaged_job_files_are_reported_and_kept(tmp_path):
+    write_job(tmp_path, "111aaa", good_job("111aaa", "fine"))
+    (tmp_path / "jobs" / "111aaa" / "progress.json").write_text("[1, 2]")  # not an object
+    damaged = {
+        "222bbb": "{not json",
+        "333ccc": good_job("333ccc", "odd", state="exploded"),
+        "444ddd": good_job("444ddd", "typed", config=[1, 2]),
+        "555eee": json.dumps(["a", "list"]),
+        "666fff": None,
+    }
+    folders = [write_job(tmp_path, job_id, text) for job_id, text in damaged.items()]
+    manager = JobManager(tmp_path)
+    try:
+        jobs = manager.list()
+        assert [(j.name, j.progress) for j in jobs] == [("fine", {})]
+        assert sorted(manager.broken) == sorted(damaged)
+        for job_id, message in manager.broken.items():
+            assert job_id in message and "left as it is" in message
+            assert "delete" not in message.lower() and "Traceback" not in message
+        assert "cannot be read" in manager.broken["666fff"]
+        assert "unknown state 'exploded'" in manager.broken["333ccc"]
+        assert "'config' has the wrong type" in manager.broken["444ddd"]
+        assert all(folder.exists() for folder in folders)
+        with pytest.raises(JobError, match="damaged"):
+            manager.get("333ccc")
+    finally:
+        manager.shutdown()
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(mount, size):
+    """A real filesystem of ``size`` at ``mount`` (tmpfs, needs root), unmounted afterwards."""
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A real 1 MB filesystem."""
+    with mounted_tmpfs(tmp_path / "disk", "1m") as mount:
+        yield mount
+
+
+def fill(folder):
+    with open(folder / "filler", "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("problem", ["full", "read-only"])
+def test_a_full_or_read_only_home_refuses_a_run_and_leaves_nothing(small_disk, problem):
+    home = small_disk / "home"
+    manager = JobManager(home)
+    try:
+        if problem == "full":
+            fill(small_disk)
+        else:
+            subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+        with pytest.raises(JobError, match=problem) as info:
+            manager.submit(QUICK, "nowhere")
+        assert "not queued" in str(info.value) and "\n" not in str(info.value)
+        assert list((home / "jobs").iterdir()) == []  # no .ID.tmp folder left behind
+        assert manager.list() == []
+    finally:
+        manager.shutdown()
+
+
+def test_a_home_that_cannot_be_created_is_one_sentence(small_disk):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(JobError, match="read-only.*LENET_HOME"):
+        JobManager(small_disk / "home")
+
+
+def test_the_cli_train_on_a_full_home_exits_2_in_one_line(small_disk, capsys):
+    from lenet.cli import main
+
+    home = small_disk / "home"
+    (home / "jobs").mkdir(parents=True)
+    fill(small_disk)
+    store = ModelStore(home=home, bundled_root=None)
+    code = main(["train", "--data", str(SMALL_MNIST), "--epochs", "1", "--name", "x"], store)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "is full" in err
+    assert list((home / "jobs").iterdir()) == []
+
+
+SERVER = """
+import sys, time
+from lenet.config import LeNetConfig
+from lenet.jobs import JobManager
+m = JobManager(sys.argv[1], data_path=sys.argv[2])
+job = m.submit(LeNetConfig(epochs=30, batch_size=8, validation_split=0.1), "orphan")
+print(job.id, flush=True)
+while m.get(job.id).progress.get("phase") != "training":
+    time.sleep(0.1)
+import os
+os._exit(0)  # the server stops; its worker lives on and notices
+"""
+
+
+def test_a_run_whose_server_stopped_is_interrupted_not_cancelled(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", SERVER, str(tmp_path), str(SMALL_MNIST)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    job_id = out.stdout.split()[0]
+    restarted = JobManager(tmp_path)
+    try:
+        ended = restarted.wait(job_id, timeout_s=60)
+    finally:
+        restarted.shutdown()
+    assert ended.state == "interrupted"
+    assert (
+        "server" in ended.error and "stopped" in ended.error and "nothing was saved" in ended.error
+    )
+
+
+def test_the_worker_runs_at_a_lower_priority_than_the_server(manager):
+    job = manager.submit(SLOW, "nice")
+    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, job.pid) > os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        manager.cancel(job.id)
+        manager.wait(job.id, timeout_s=30)
+
+
+def test_a_result_shows_at_once_while_the_worker_process_still_exits(tmp_path, monkeypatch):
+    procs = []
+
+    def start(self, job):  # a "worker" that wrote its result but takes long to exit
+        proc = subprocess.Popen(["sleep", "60"])
+        procs.append(proc)
+        self._procs[job.id] = proc
+        job.state, job.started, job.pid = "running", time.time(), proc.pid
+        self._save(job)
+
+    monkeypatch.setattr(JobManager, "_start", start)
+    manager = JobManager(tmp_path)
+    try:
+        job = manager.submit(QUICK, "exiting")
+        assert manager.get(job.id).state == "running"
+        (tmp_path / "jobs" / job.id / "cancel").touch()
+        (tmp_path / "jobs" / job.id / "result.json").write_text(
+            json.dumps({"state": "cancelled", "error": "cancelled; nothing was saved"})
+        )
+        ended = manager.get(job.id)
+        assert ended.state == "cancelled" and ended.error == "cancelled; nothing was saved"
+    finally:
+        manager.shutdown()
+    assert procs[0].poll() is not None  # shutdown still ends the exiting process
+
+
+def test_the_estimate_uses_the_start_up_and_evaluation_measured_here(tmp_path):
+    from lenet.jobs import estimate_seconds
+
+    for i, (startup, evaluation) in enumerate([(20.0, 3.0), (30.0, 5.0), (25.0, 4.0)]):
+        job_id = f"{i}aaa"
+        result = {"training_started": 100.0 + startup, "evaluation_s": evaluation}
+        write_job(tmp_path, job_id, good_job(job_id, f"m{i}", started=100.0, result=result))
+    manager = JobManager(tmp_path)
+    assert manager.measured_overhead_s() == pytest.approx(29.0)
+    assert estimate_seconds(QUICK, 29.0) - estimate_seconds(QUICK, 0.0) == pytest.approx(29.0)
+    assert JobManager(tmp_path / "fresh").measured_overhead_s() is None
+
+
+def test_the_co2_grid_is_the_users_choice(monkeypatch):
+    import types
+
+    from lenet import worker
+
+    made = []
+
+    class Tracker:
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+
+    monkeypatch.setitem(
+        sys.modules, "codecarbon", types.SimpleNamespace(OfflineEmissionsTracker=Tracker)
+    )
+    monkeypatch.setenv("LENET_CO2_COUNTRY", "deu")
+    monkeypatch.delenv("LENET_CO2_REGION", raising=False)
+    tracker, note = worker._energy_tracker()
+    assert isinstance(tracker, Tracker) and note == ""
+    assert made[-1]["country_iso_code"] == "DEU" and made[-1]["region"] is None
+    monkeypatch.setenv("LENET_CO2_COUNTRY", "USA")
+    monkeypatch.setenv("LENET_CO2_REGION", "California")
+    assert worker.co2_grid() == ("USA", "california")
+    monkeypatch.delenv("LENET_CO2_COUNTRY")
+    monkeypatch.delenv("LENET_CO2_REGION")
+    assert worker.co2_grid() == ("FRA", None)

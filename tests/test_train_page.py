@@ -66,3 +66,101 @@ def test_preset_and_dropout_shortcut_fill_the_form(train_page, app_home):
     at.slider(key="train_dropout").set_value(0.25).run()
     assert at.slider(key="train_cdrop1").value == 0.25
     assert at.slider(key="train_ddrop0").value == 0.25
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "label"),
+    [
+        ("train_train_subset", 70_000, "Training images"),
+        ("train_learning_rate", 5.0, "Learning rate"),
+        ("train_seed", -1, "Seed"),
+        ("train_filters0", 0, "Filters 1"),
+        ("train_blocks", 4, "Conv blocks"),
+    ],
+)
+def test_an_out_of_range_number_refuses_to_start_and_names_the_field(
+    train_page, app_home, key, value, label
+):
+    at = train_page
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(e.startswith(f"{label} must be between") and "not started" in e for e in errors)
+    assert not [b for b in at.button if b.key == "train_start"]
+    assert JobManager(app_home.home).list() == []
+
+
+def test_the_page_says_which_grid_the_co2_figure_assumes(train_page, monkeypatch):
+    at = train_page
+    assert any("electricity grid of FRA" in c.value for c in at.caption)
+    monkeypatch.setenv("LENET_CO2_COUNTRY", "deu")
+    at.run()
+    assert any("electricity grid of DEU" in c.value for c in at.caption)
+
+
+def test_the_estimate_includes_start_up_and_evaluation(train_page):
+    text = " ".join(m.value for m in train_page.markdown)
+    assert "to start the worker and evaluate" in text
+
+
+def test_a_damaged_job_folder_is_a_warning_not_a_traceback(app_home, monkeypatch):
+    import streamlit as st
+
+    folder = app_home.home / "jobs" / "123abc"
+    folder.mkdir(parents=True)
+    (folder / "job.json").write_text('{"id": "123abc", "state": "exploded"')
+    monkeypatch.setattr(JobManager, "_start", lambda self, job: None)
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any("123abc" in w.value and "damaged" in w.value for w in at.warning)
+    assert folder.exists()
+
+
+def test_the_queue_resumes_when_the_server_starts(app_home, monkeypatch):
+    """A job left queued by a restart starts with the app, on any page (here Home)."""
+    import time
+
+    import streamlit as st
+
+    from tests.test_jobs import good_job, write_job
+
+    write_job(app_home.home, "123abc", good_job("123abc", "left-queued", state="queued"))
+    started = []
+    monkeypatch.setattr(JobManager, "_start", lambda self, job: started.append(job.name))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()  # the Home page, not Train
+    assert not at.exception
+    deadline = time.time() + 10
+    while not started and time.time() < deadline:
+        time.sleep(0.1)
+    assert started == ["left-queued"]
+    st.cache_resource.clear()  # stops the pump thread
+
+
+def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(app_home, monkeypatch, tmp_path):
+    import shutil
+
+    import streamlit as st
+
+    from tests.test_jobs import fill, mounted_tmpfs
+
+    with mounted_tmpfs(tmp_path / "disk", "32m") as disk:
+        home = disk / "home"
+        shutil.copytree(app_home.home, home)
+        monkeypatch.setenv("LENET_HOME", str(home))
+        monkeypatch.setattr(JobManager, "_start", lambda self, job: None)
+        st.cache_resource.clear()
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.switch_page("pages/train.py").run()
+        assert not at.exception
+        fill(disk)
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            f"The run was not queued: the disk holding {home} is full; free some space "
+            "or set LENET_HOME to a writable folder."
+        ]
+        assert list((home / "jobs").iterdir()) == []
+        st.cache_resource.clear()
