@@ -113,3 +113,30 @@ def test_listing_follows_every_change_in_the_store(stores, change, expected) -> 
 
 def test_predictors_are_shared_between_calls(stores) -> None:
     assert ui.predictor("lenet5-relu") is ui.predictor("lenet5-relu")
+
+
+def test_timed_run_logs_each_run_only_when_asked(tmp_path, monkeypatch) -> None:
+    log = tmp_path / "timing.log"
+    monkeypatch.delenv("LENET_TIMING_LOG", raising=False)
+    with ui.timed_run("draw"):
+        pass
+    assert not log.exists()
+    monkeypatch.setenv("LENET_TIMING_LOG", str(log))
+    with ui.timed_run("draw"):
+        pass
+    with pytest.raises(KeyError), ui.timed_run("draw"):
+        raise KeyError("interrupted")
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert [(f[1], f[4]) for f in lines] == [("draw", "done"), ("draw", "KeyError")]
+    assert all(float(f[2]) >= 0 and float(f[3]) >= 0 for f in lines)
+
+
+def test_the_draw_page_logs_its_runs(stores, tmp_path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    log = tmp_path / "timing.log"
+    monkeypatch.setenv("LENET_TIMING_LOG", str(log))
+    at = AppTest.from_file(str(Path(ui.__file__).parent / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/draw.py").run()
+    assert not at.exception
+    assert [line.split()[1] for line in log.read_text().splitlines()] == ["draw"]
