@@ -167,7 +167,7 @@ def jobs_ended(out: Path) -> list[dict[str, Any]]:
 # --- one browser session ---
 
 
-async def settled_canvas(page: Any, timeout_s: float = 60.0) -> dict[str, float]:
+async def settled_canvas(page: Any, timeout_s: float = 180.0) -> dict[str, float]:
     """The canvas's box once it is alone on the page and holds still for two frames' polls."""
     deadline, previous = time.monotonic() + timeout_s, None
     while time.monotonic() < deadline:
@@ -197,6 +197,8 @@ async def session(
         page = await context.new_page()
         await page.add_init_script(OBSERVER_JS)
         page.on("pageerror", lambda _: setattr(phase, "page_errors", phase.page_errors + 1))
+        sent: list[float] = []  # when the page sent each websocket message (reruns, widgets)
+        page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.append(time.time())))
         await page.goto(f"{url}/draw", timeout=180_000)
         first = "load"
         for k in range(strokes):
@@ -210,6 +212,7 @@ async def session(
                 box = await settled_canvas(page)
                 seen = await page.evaluate("window.__bench.changes.length")
                 ink = await page.locator(bu.HOST).evaluate(bu.INK_JS)
+                drawn_at = time.time()
                 await draw_one(page, box, stroke)
                 try:
                     await page.wait_for_function(
@@ -218,7 +221,18 @@ async def session(
                 except Exception:  # Playwright's TimeoutError: no answer came
                     after = await page.locator(bu.HOST).evaluate(bu.INK_JS)
                     if after > ink:
-                        detail = f"ink {ink}->{after}, no answer in {timeout_s:.0f} s"
+                        runs = [
+                            line.split()[-1]
+                            for line in CONTEXT["timing"].read_text().splitlines()
+                            if float(line.split()[0]) > drawn_at
+                        ]
+                        detail = (
+                            f"ink {ink}->{after}, no answer in {timeout_s:.0f} s; "
+                            f"{sum(t > drawn_at for t in sent)} messages sent since the stroke; "
+                            f"server runs since (all sessions): {len(runs)}"
+                        )
+                        if CONTEXT.get("shots"):
+                            await page.screenshot(path=f"{CONTEXT['shots']}/lost-{sid}-{k}.png")
                         break  # lost: the person sees their stroke and no answer
                     redrawn += 1  # the canvas took no ink: a person draws it again
                     continue
@@ -233,6 +247,8 @@ async def session(
         phase.page_errors += await page.evaluate("window.__bench.errors")
     except Exception as exc:  # noqa: BLE001 - a failed session is an error to count, not a crash
         phase.session_errors.append(f"session {sid}: {type(exc).__name__}: {str(exc)[:200]}")
+        if CONTEXT.get("shots"):
+            await page.screenshot(path=f"{CONTEXT['shots']}/error-{phase.n}-{sid}.png")
     finally:
         await context.close()
 
@@ -370,13 +386,17 @@ def main() -> int:
     parser.add_argument(
         "--clear-every", type=int, default=5, help="Clear before every k-th stroke (default: 5)"
     )
-    parser.add_argument("--answer-timeout", type=float, default=20.0, help="s (default: 20)")
+    parser.add_argument(
+        "--answer-timeout", type=float, default=60.0, help="s, then a stroke is lost (default: 60)"
+    )
     parser.add_argument("--server-core", type=int, default=0, help="(default: 0)")
     parser.add_argument("--browser-core", type=int, default=1, help="(default: 1)")
     parser.add_argument("--data", default=None, help="MNIST for the job (default: MNIST_PATH)")
+    parser.add_argument("--shots", default=None, help="save a screenshot of each lost stroke here")
     parser.add_argument("--job-loop", nargs=3, metavar=("HOME", "STOP", "OUT"), help="internal")
     args = parser.parse_args()
     data = args.data or default_data()
+    CONTEXT["shots"] = args.shots
     if args.job_loop:
         home, stop, out = (Path(p) for p in args.job_loop)
         job_loop(home, data, stop, out)
