@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -139,8 +140,8 @@ def job_loop(home: Path, data: str, stop: Path, out: Path) -> None:
     manager = JobManager(home, workers=1, data_path=data)
     small = "mnist_small" in data  # the test fixture: 1,200 training images
     config = LeNetConfig(epochs=8 if small else 2, train_subset=None if small else 6000, seed=1)
-    n = 0
-    while not stop.exists():
+    n, parent = 0, os.getppid()
+    while not stop.exists() and os.getppid() == parent:  # stops with a killed benchmark too
         n += 1
         job = manager.submit(config, f"bench-job-{n}")
         job = manager.wait(job.id, timeout_s=3600)
@@ -233,6 +234,13 @@ async def session(
                         )
                         if CONTEXT.get("shots"):
                             await page.screenshot(path=f"{CONTEXT['shots']}/lost-{sid}-{k}.png")
+                        try:  # late, or never? (a slow answer is not a lost one; say which)
+                            await page.wait_for_function(
+                                "n => window.__bench.changes.length > n", arg=seen, timeout=60_000
+                            )
+                            detail += f"; answered {time.time() - drawn_at:.0f} s after the stroke"
+                        except Exception:  # Playwright's TimeoutError
+                            detail += "; still no answer 60 s later"
                         break  # lost: the person sees their stroke and no answer
                     redrawn += 1  # the canvas took no ink: a person draws it again
                     continue
@@ -397,6 +405,7 @@ def main() -> int:
     args = parser.parse_args()
     data = args.data or default_data()
     CONTEXT["shots"] = args.shots
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     if args.job_loop:
         home, stop, out = (Path(p) for p in args.job_loop)
         job_loop(home, data, stop, out)
