@@ -190,10 +190,20 @@ async def draw_one(page: Any, box: dict[str, float], stroke: list[bu.Point]) -> 
     await page.mouse.up()
 
 
+async def screenshot(page: Any, name: str) -> None:
+    """With --shots, save the page as it is (best effort: a stuck page must not stop the run)."""
+    if not CONTEXT.get("shots") or page is None:
+        return
+    try:
+        await page.screenshot(path=f"{CONTEXT['shots']}/{name}.png", timeout=10_000)
+    except Exception:  # noqa: BLE001 - Playwright's errors when the page is gone or stuck
+        pass
+
+
 async def session(
     browser: Any, url: str, sid: int, strokes: int, clear_every: int, timeout_s: float, phase: Phase
 ) -> None:
-    context = await browser.new_context(viewport=VIEWPORT)
+    context, page = await browser.new_context(viewport=VIEWPORT), None
     try:
         page = await context.new_page()
         await page.add_init_script(OBSERVER_JS)
@@ -232,8 +242,7 @@ async def session(
                             f"{sum(t > drawn_at for t in sent)} messages sent since the stroke; "
                             f"server runs since (all sessions): {len(runs)}"
                         )
-                        if CONTEXT.get("shots"):
-                            await page.screenshot(path=f"{CONTEXT['shots']}/lost-{sid}-{k}.png")
+                        await screenshot(page, f"lost-{phase.n}-{sid}-{k}")
                         try:  # late, or never? (a slow answer is not a lost one; say which)
                             await page.wait_for_function(
                                 "n => window.__bench.changes.length > n", arg=seen, timeout=60_000
@@ -253,10 +262,9 @@ async def session(
             first = ""
         phase.page_errors += await page.locator('[data-testid="stException"]').count()
         phase.page_errors += await page.evaluate("window.__bench.errors")
-    except Exception as exc:  # noqa: BLE001 - a failed session is an error to count, not a crash
+    except Exception as exc:  # a failed session is an error to count, not a crash
         phase.session_errors.append(f"session {sid}: {type(exc).__name__}: {str(exc)[:200]}")
-        if CONTEXT.get("shots"):
-            await page.screenshot(path=f"{CONTEXT['shots']}/error-{phase.n}-{sid}.png")
+        await screenshot(page, f"error-{phase.n}-{sid}")
     finally:
         await context.close()
 
@@ -480,6 +488,9 @@ def main() -> int:
         if ended and not finished:
             print("jobs: " + "; ".join(f"{j['state']} {j['error']}" for j in ended))
     print(f"load after: {Path('/proc/loadavg').read_text().split()[:3]}")
+    if not ROWS:
+        print("no phase finished")
+        return 1
     last = max(ROWS, key=lambda r: r["n"])
     print(
         f"{last['n']} users: server p95 {last['srv95']:.0f} ms, in-page p95 {last['p95']:.2f} s, "
