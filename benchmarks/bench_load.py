@@ -379,6 +379,13 @@ def yield_line(phase: Phase) -> None:
         f"{row['errors']:>6} {row['rss']:>7.0f}  {row['jobs']}",
         flush=True,
     )
+    firsts = [s.latency_s for s in phase.strokes if s.first and s.latency_s is not None]
+    others = [s.latency_s for s in phase.strokes if not s.first and s.latency_s is not None]
+    print(
+        f"      in-page p50/p95: first strokes on a fresh or cleared canvas "
+        f"{pct(firsts, 50):.2f}/{pct(firsts, 95):.2f} s, others "
+        f"{pct(others, 50):.2f}/{pct(others, 95):.2f} s"
+    )
     for s in lost:
         print(f"      lost: session {s.session} stroke {s.index} {s.first or ''} {s.detail}")
     for e in phase.session_errors:
