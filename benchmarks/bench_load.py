@@ -484,12 +484,12 @@ def main() -> int:
             asyncio.run(run_phases(f"http://127.0.0.1:{port}", server.pid, counts, args))
         finally:
             stop.touch()
-        try:
-            job.wait(timeout=1800)  # the job running when the last phase ended, to its end
-        except subprocess.TimeoutExpired:
-            job.kill()
-        finally:
-            bu.stop_server(server)
+            try:
+                job.wait(timeout=1800)  # the job running when the last phase ended, to its end
+            except subprocess.TimeoutExpired:
+                job.kill()
+            finally:
+                bu.stop_server(server)
         ended = jobs_ended(jobs_out)
         finished = bool(ended) and all(j["state"] == "done" for j in ended)
         if ended and not finished:
