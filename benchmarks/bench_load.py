@@ -96,6 +96,13 @@ OBSERVER_JS = """(() => {
     if (document.documentElement) start(); else addEventListener("DOMContentLoaded", start);
 })()"""
 
+# A change of the answers after the last mouse-up (the stroke's own answer).
+ANSWERED_JS = "() => window.__bench.changes.some((c) => c > window.__bench.ups.at(-1))"
+IDLE_JS = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')"
+    ".getAttribute('data-test-script-state') === 'notRunning'"
+)
+
 # The canvas is on screen, alone (a Clear briefly shows the old one beside the new one).
 CANVAS_READY_JS = f"""() => {{
     const hosts = document.querySelectorAll('{bu.HOST}');
@@ -219,16 +226,15 @@ async def session(
                 first = "clear"
             stroke = STROKES[(sid + k) % len(STROKES)]
             redrawn, latency, detail = 0, None, ""
+            if k:  # the previous answer wholly on screen (its run ended), as a person sees it
+                await page.wait_for_function(IDLE_JS, timeout=120_000)
             for _attempt in range(3):
                 box = await settled_canvas(page)
-                seen = await page.evaluate("window.__bench.changes.length")
                 ink = await page.locator(bu.HOST).evaluate(bu.INK_JS)
                 drawn_at = time.time()
                 await draw_one(page, box, stroke)
                 try:
-                    await page.wait_for_function(
-                        "n => window.__bench.changes.length > n", arg=seen, timeout=timeout_s * 1e3
-                    )
+                    await page.wait_for_function(ANSWERED_JS, timeout=timeout_s * 1e3)
                 except Exception:  # Playwright's TimeoutError: no answer came
                     after = await page.locator(bu.HOST).evaluate(bu.INK_JS)
                     if after > ink:
@@ -244,9 +250,7 @@ async def session(
                         )
                         await screenshot(page, f"lost-{phase.n}-{sid}-{k}")
                         try:  # late, or never? (a slow answer is not a lost one; say which)
-                            await page.wait_for_function(
-                                "n => window.__bench.changes.length > n", arg=seen, timeout=60_000
-                            )
+                            await page.wait_for_function(ANSWERED_JS, timeout=60_000)
                             detail += f"; answered {time.time() - drawn_at:.0f} s after the stroke"
                         except Exception:  # Playwright's TimeoutError
                             detail += "; still no answer 60 s later"
@@ -254,7 +258,8 @@ async def session(
                     redrawn += 1  # the canvas took no ink: a person draws it again
                     continue
                 up, change = await page.evaluate(
-                    "n => [window.__bench.ups.at(-1), window.__bench.changes[n]]", seen
+                    "() => [window.__bench.ups.at(-1), "
+                    "window.__bench.changes.find((c) => c > window.__bench.ups.at(-1))]"
                 )
                 latency = (change - up) / 1e3
                 break
