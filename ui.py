@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +44,64 @@ def store() -> ModelStore:
     return ModelStore(bundled_root=store_module.BUNDLED_ROOT)
 
 
+def _store_signature(model_store: ModelStore) -> str:
+    """What listing the store depends on, as a digest: every entry's files, mtimes and sizes.
+
+    A few dozen ``stat`` calls (~0.1 ms), against ~25 ms for validating the entries again. A
+    file changed in place (truncated, rewritten) changes its own size or mtime, not its
+    folder's, so files are looked at one by one. Hidden entries (saves in progress) are left
+    out: the rename that finishes a save changes the root's listing. A digest, because
+    Streamlit's hashing of a nested tuple as a cache key would cost ~5 ms itself.
+    """
+    signature: list[Any] = []
+    for root in (model_store.bundled_root, model_store.user_root):
+        if root is None:
+            continue
+        try:
+            entries = sorted(os.scandir(root), key=lambda e: e.name)
+        except OSError:  # no such folder (yet)
+            signature.append((str(root), None))
+            continue
+        signature.append(str(root))
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            try:
+                stats = [(f.name, f.stat()) for f in os.scandir(entry)]
+                files = sorted((name, st.st_mtime_ns, st.st_size) for name, st in stats)
+            except OSError:  # removed while we looked: the next call sees it gone
+                files = []
+            signature.append((entry.name, tuple(files)))
+    return hashlib.blake2b(repr(signature).encode(), digest_size=16).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _listed(home: str, bundled_root: str | None, signature: str) -> tuple[ModelCard, ...]:
+    del signature  # part of the cache key: any change in the store lists it again
+    root = Path(bundled_root) if bundled_root is not None else None
+    return tuple(ModelStore(home=Path(home), bundled_root=root).list())
+
+
 def model_cards() -> list[ModelCard]:
-    """Every stored model, bundled first; broken entries carry their error."""
-    return store().list()
+    """Every stored model, bundled first; broken entries carry their error.
+
+    Shared by all sessions and validated again only when a file in the store changed, so a
+    stroke on the Draw page does not re-check every archive.
+    """
+    model_store = store()
+    bundled = model_store.bundled_root
+    return list(
+        _listed(
+            str(model_store.home),
+            None if bundled is None else str(bundled),
+            _store_signature(model_store),
+        )
+    )
+
+
+def clear_store_cache() -> None:
+    """Forget the cached model listing (tests that swap the store's folders)."""
+    _listed.clear()
 
 
 def usable_names() -> list[str]:
@@ -98,6 +156,31 @@ def c1_filters(name: str) -> Any:
     """The model's learned first-layer filters, (k, k, filters)."""
     path = store().derived_path(name, "c1_filters.npy")
     return _filters(str(path), os.path.getmtime(path))
+
+
+@contextmanager
+def timed_run(page: str) -> Iterator[None]:
+    """Time one run of a page's script when ``LENET_TIMING_LOG`` names a file.
+
+    Appends ``<unix time> <page> <wall ms> <thread CPU ms> <outcome>`` to that file, where
+    outcome is ``done``, or the exception that ended the run (``RerunException`` when a newer
+    event interrupted it, ``StopException`` for ``st.stop``). Unset, it costs one environment
+    lookup. ``benchmarks/bench_load.py`` reads it to get the server's own time per stroke.
+    """
+    path = os.environ.get("LENET_TIMING_LOG")
+    if not path:
+        yield
+        return
+    start, cpu, outcome = time.perf_counter(), time.thread_time(), "done"
+    try:
+        yield
+    except BaseException as exc:
+        outcome = type(exc).__name__
+        raise
+    finally:
+        wall_ms, cpu_ms = (time.perf_counter() - start) * 1e3, (time.thread_time() - cpu) * 1e3
+        with open(path, "a") as log:  # one short append per run: lines never interleave
+            log.write(f"{time.time():.3f} {page} {wall_ms:.2f} {cpu_ms:.2f} {outcome}\n")
 
 
 def sidebar() -> None:

@@ -248,4 +248,5 @@ def draw() -> None:
             how(chosen[0], image, prep)
 
 
-draw()
+with ui.timed_run("draw"):  # LENET_TIMING_LOG=path logs its time (bench_load.py)
+    draw()
