@@ -20,7 +20,6 @@ with one sentence and leaves no half-made job behind.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import secrets
@@ -38,6 +37,7 @@ from typing import Any, Literal
 from lenet.config import LeNetConfig
 from lenet.infer import write_atomic
 from lenet.store import ModelStore, StoreError, lenet_home, validate_name
+from lenet.store import storage_problem as store_problem
 
 State = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
 FINAL: tuple[State, ...] = ("done", "failed", "cancelled", "interrupted")
@@ -47,11 +47,7 @@ STALE_TMP_S = 600.0  # a ``.ID.tmp`` folder this old was left by a manager that 
 
 def storage_problem(exc: OSError, where: Path) -> str:
     """One sentence for a failed write under ``where``: full, read-only, or the OS's words."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk holding {where} is full"
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"{where} is read-only or not writable by this server"
-    return f"cannot write to {where} ({exc.strerror or exc})"
+    return store_problem(exc, where) or f"cannot write to {where} ({exc.strerror or exc})"
 
 
 class JobError(Exception):
