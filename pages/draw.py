@@ -10,6 +10,7 @@ from lenet.infer import Prediction, describe
 from lenet.inside import feature_maps, occlusion_saliency
 from lenet.preprocess import load_image, naive_resize, to_mnist
 from lenet.store import StoreError
+from lenet.wording import with_article
 
 ui.require_router()
 
@@ -37,6 +38,21 @@ def clear_canvas() -> None:
     st.session_state["draw_canvas_n"] += 1  # a new key is the only way to clear the component
 
 
+def keep_stroke() -> None:
+    st.session_state["draw_stroke"] = st.session_state["draw_stroke_slider"]
+
+
+def pen_slider() -> None:
+    """The stroke width slider, showing the current width whenever its popover opens.
+
+    A closed popover's slider is not mounted in the browser, which then shows the value the
+    run sent, not the one the slider had; so the width lives in ``draw_stroke`` and is sent
+    to the slider again on every run.
+    """
+    st.session_state["draw_stroke_slider"] = st.session_state["draw_stroke"]
+    st.slider("Stroke width (px)", 6, 40, key="draw_stroke_slider", on_change=keep_stroke)
+
+
 def canvas_image():  # type: ignore[no-untyped-def]
     result = st_canvas(
         stroke_width=st.session_state["draw_stroke"],
@@ -53,7 +69,7 @@ def canvas_image():  # type: ignore[no-untyped-def]
     # Settings live in popovers: their widgets load only when opened, which keeps the canvas's
     # first appearance fast (benchmarks/bench_startup.py).
     with row.popover(f"Pen: {st.session_state['draw_stroke']} px", icon=":material/stylus:"):
-        st.slider("Stroke width (px)", 6, 40, key="draw_stroke")
+        pen_slider()
     with row.popover("Upload a photo instead", icon=":material/upload:"):
         st.file_uploader(
             "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
@@ -136,7 +152,10 @@ def save_feedback(digit: int, predictions: dict[str, int], image28, raw) -> None
     except (FeedbackError, ValueError) as exc:
         st.session_state["draw_feedback"] = ("error", f"Could not save the drawing: {exc}")
     else:
-        st.session_state["draw_feedback"] = ("success", f"Saved as a {digit} in My drawings.")
+        st.session_state["draw_feedback"] = (
+            "success",
+            f"Saved as {with_article(digit)} in My drawings.",
+        )
         clear_canvas()  # ready for the next one
 
 
@@ -154,7 +173,7 @@ def feedback(predictions: dict[str, int], image28, raw) -> None:  # type: ignore
         "on this machine only."
     )
     st.button(
-        f"Right, it is a {first}",
+        f"Right, it is {with_article(first)}",
         key="draw_right",
         on_click=save_feedback,
         args=(first, predictions, image28, raw),

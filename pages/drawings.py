@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lenet import analysis, plots
 from lenet.feedback import FeedbackError, accuracy_on
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -18,12 +19,12 @@ def on_import() -> None:
     except FeedbackError as exc:
         st.session_state["drawings_message"] = ("error", str(exc))
     else:
-        st.session_state["drawings_message"] = ("success", f"Imported {n} drawings.")
+        st.session_state["drawings_message"] = ("success", f"Imported {plural(n, 'drawing')}.")
 
 
 def on_delete_all() -> None:
     n = ui.feedback_store().delete_all()
-    st.session_state["drawings_message"] = ("success", f"Deleted {n} drawings.")
+    st.session_state["drawings_message"] = ("success", f"Deleted {plural(n, 'drawing')}.")
 
 
 def on_delete(drawing_id: int) -> None:

@@ -7,6 +7,7 @@ from lenet import analysis, plots
 from lenet.data import DatasetError, load_mnist, local_source
 from lenet.evaluate import evaluate_predictor
 from lenet.store import StoreError
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -23,7 +24,7 @@ def headline(name: str) -> None:
     cols[6].metric("Training", f"{card.train_seconds:,.0f} s")
     st.caption(
         f"{card.description or 'Your model'} · {report.n:,} test images · "
-        f"{len(report.misclassified)} mistakes"
+        f"{plural(len(report.misclassified), 'mistake')}"
     )
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lenet.jobs import JobError
 from lenet.sweep import SPACES, SweepError, SweepSettings, best_config, trials_table
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -85,7 +86,7 @@ def results() -> None:
     rows = trials_table(study)
     done = [r for r in rows if r["state"] == "complete"]
     st.markdown(
-        f"**{len(rows)} trials**, {len(done)} completed, "
+        f"**{plural(len(rows), 'trial')}**, {len(done)} completed, "
         f"{sum(r['state'] == 'pruned' for r in rows)} pruned"
     )
     st.dataframe(

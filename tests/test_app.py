@@ -215,3 +215,41 @@ def test_unsure_card_is_rendered(home, monkeypatch, small_mnist):
     at.run()
     html = " ".join(m.value for m in at.markdown)
     assert "Unsure: 4 (50%) or 9 (34%)" in html
+
+
+def test_feedback_button_says_an_8(home, monkeypatch, small_mnist):
+    from lenet.infer import Predictor
+
+    eight = np.full((1, 10), 0.01, np.float32)
+    eight[0, 8] = 0.91
+    monkeypatch.setattr(Predictor, "predict", lambda self, x: eight)
+    at = draw_app(["tiny"])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    assert not at.exception
+    assert at.button(key="draw_right").label == "Right, it is an 8"
+
+
+def sent_width(at: AppTest) -> float:
+    """The width the browser's Pen slider shows when its popover is opened after this run.
+
+    The slider in a closed popover is not mounted in the browser, so it shows what the run
+    sends: the value when ``set_value`` is on, otherwise its default.
+    """
+    (slider,) = at.slider
+    proto = slider.proto
+    return (proto.value if proto.set_value else proto.default)[0]
+
+
+def test_pen_slider_shows_the_current_width_after_any_rerun(home, small_mnist):
+    at = draw_app(["tiny"])
+    assert sent_width(at) == 20  # the default, before anything was touched
+    at.button(key="draw_clear").click().run()  # a rerun with the popover closed
+    assert sent_width(at) == 20
+    at.slider[0].set_value(31).run()
+    assert at.session_state["draw_stroke"] == 31 and sent_width(at) == 31
+    at.session_state["draw_canvas_1"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()  # a stroke
+    assert sent_width(at) == 31
+    at.multiselect(key="draw_models").set_value([]).run()  # a model change
+    assert sent_width(at) == 31 and not at.exception
