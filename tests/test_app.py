@@ -178,20 +178,84 @@ def test_clear_changes_the_canvas_key(home):
     assert at.session_state["draw_canvas_n"] == 1 and not at.exception
 
 
-def test_upload_goes_through_the_same_pipeline(home, small_mnist, tiny_store):
+def uploaded(name: str, data: bytes, file_id: str = "f1"):
+    """What ``st.file_uploader`` returns for one file."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    return UploadedFile(UploadedFileRec(file_id, name, "image/png", data), FileURLs())
+
+
+@pytest.fixture()
+def fake_uploader(monkeypatch):
+    """AppTest cannot drive ``st.file_uploader``: the page's uploader returns what the test
+    puts in session state under its key; counts the page's decodes of a photo."""
+    import streamlit as st
+
+    from lenet import preprocess
+
+    monkeypatch.setattr(st, "file_uploader", lambda *a, key, **k: st.session_state.get(key))
+    calls: list[str] = []
+    real = preprocess.load_image
+
+    def counting(source, name=None):  # type: ignore[no-untyped-def]
+        calls.append(name)
+        return real(source, name=name)
+
+    monkeypatch.setattr(preprocess, "load_image", counting)
+    return calls
+
+
+def photo_png(digit_28: np.ndarray) -> bytes:
+    """A dark digit on light paper, 140x140, as a PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(255 - np.kron(digit_28, np.ones((5, 5), np.uint8))).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_photo_takes_the_canvas_place_until_removed(home, small_mnist, tiny_store, fake_uploader):
     x_test = small_mnist[2]
     at = draw_app(["tiny"])
-    uploader = at.get("file_uploader")
-    assert len(uploader) == 1 and uploader[0].proto.label == "A photo or scan of one digit"
-    assert not at.exception and "Draw a digit" in at.info[0].value  # nothing uploaded yet
-    # AppTest cannot drive st.file_uploader; the page's reader is what an upload reaches.
+    assert at.get("bidi_component") and at.button(key="draw_clear")  # the canvas, drawing mode
+    at.session_state["draw_upload"] = uploaded("seven [1].png", photo_png(x_test[1]))
+    at.run()
+    assert not at.exception and not at.error
+    captions = image_captions(at)
+    assert "Your photo: seven [1].png" in captions and "What the models see (28x28)" in captions
+    assert not at.get("bidi_component")  # no canvas with an old drawing beside the photo
+    assert not [b for b in at.button if b.key == "draw_clear"]
+    shown = at.info[0].value.replace("\\", "")  # markdown escapes: shown as written
+    assert "The answers below are for your photo, seven [1].png, not for the canvas" in shown
     from lenet.preprocess import load_image, to_mnist
 
-    buf = io.BytesIO()
-    Image.fromarray(255 - np.kron(x_test[1], np.ones((5, 5), np.uint8))).save(buf, "PNG")
-    image = load_image(buf.getvalue())
-    assert image.shape == (140, 140)
-    assert to_mnist(image).image is not None
+    prep = to_mnist(load_image(photo_png(x_test[1])))
+    expected = int(tiny_store.predictor("tiny").predict(prep.image)[0].argmax())
+    assert f"data-testid='prediction-tiny'>{expected}<" in " ".join(m.value for m in at.markdown)
+    at.run()
+    at.toggle(key="draw_chart").set_value(True).run()
+    assert fake_uploader.count("seven [1].png") == 1  # decoded once for three runs
+    at.session_state["draw_upload"] = None  # removed
+    at.run()
+    assert at.get("bidi_component") and at.button(key="draw_clear")
+    assert "Draw a digit" in at.info[0].value and "Your photo" not in image_captions(at)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"just some text", "notes.png is not a PNG or JPEG image"),
+        (b"", "notes.png is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "notes.png is damaged"),
+    ],
+)
+def test_an_unreadable_upload_says_what_is_wrong(home, fake_uploader, data, problem):
+    at = draw_app(["tiny"])
+    at.session_state["draw_upload"] = uploaded("notes.png", data)
+    at.run()
+    assert not at.exception
+    (error,) = at.error
+    assert problem in error.value.replace("\\", "") and "BytesIO" not in error.value
+    assert at.get("bidi_component")  # still drawing
 
 
 def test_unsure_prediction_names_the_top_two():
