@@ -278,13 +278,16 @@ def probability_bars(probabilities: dict[str, list[float]]) -> go.Figure:
         if len(probs) != 10:
             raise ValueError(f"{name}: expected 10 probabilities, got {len(probs)}")
     fig = _digit_bars({n: [p * 100 for p in probs] for n, probs in probabilities.items()}, "%", 1)
+    # The legend goes under the digits: above the plot, a legend that wraps onto a second
+    # line (five models at laptop width) covered the top of the bars, so 100% read as 76%.
+    # Plotly grows the bottom margin to fit it; the height grows with the lines it may need.
     fig.update_layout(
         bargap=0.25,
-        height=240,
-        margin=dict(l=10, r=10, t=30, b=10),
-        yaxis=dict(title="probability (%)", range=[0, 101], dtick=25),
-        xaxis=dict(title=None, type="category", tickfont=dict(size=15)),
-        legend=dict(orientation="h", x=0, y=1.16),
+        height=250 + 22 * ((len(probabilities) + 2) // 3),
+        margin=dict(l=10, r=10, t=16, b=10),
+        yaxis=dict(title="probability (%)", range=[0, 100], dtick=25, fixedrange=True),
+        xaxis=dict(title=None, type="category", tickfont=dict(size=15), fixedrange=True),
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top"),
         showlegend=True,
     )
     return fig
