@@ -100,7 +100,7 @@ def canvas_image():  # type: ignore[no-untyped-def]
         ).image_data
     else:
         name = st.session_state["draw_upload"].name
-        st.image(fit_within(photo, 280), caption=f"Your photo: {name}")
+        st.image(fit_within(photo, 280), caption=f"Your photo: {name}", width=280)
         image = photo
     row = st.container(horizontal=True)
     if photo is None:
