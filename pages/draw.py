@@ -100,7 +100,7 @@ def canvas_image():  # type: ignore[no-untyped-def]
         ).image_data
     else:
         name = st.session_state["draw_upload"].name
-        st.image(fit_within(photo, 280), caption=f"Your photo: {name}", width=280)
+        st.image(fit_within(photo, 280), caption=f"Your photo: {plain(name)}", width=280)
         image = photo
     row = st.container(horizontal=True)
     if photo is None:
@@ -129,7 +129,7 @@ def inside(chosen: list[str], image) -> None:  # type: ignore[no-untyped-def]
         seen = feature_maps(ui.features(name), image)
         filters = ui.c1_filters(name)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     top = int(seen.probabilities.argmax())
     digit = b.selectbox("Explain the digit", list(range(10)), index=top, key="draw_inside_digit")
@@ -227,7 +227,7 @@ def draw() -> None:
     st.space(20)  # room for the canvas's hover toolbar, which floats above it
     if st.session_state.get("draw_feedback"):
         kind, text = st.session_state.pop("draw_feedback")
-        (st.success if kind == "success" else st.error)(text)
+        (st.success if kind == "success" else st.error)(plain(text))
     names = ui.usable_names()
     if not names:
         st.info("No usable models. Train one with `python -m lenet train`.")
@@ -273,7 +273,7 @@ def draw() -> None:
                     try:
                         pred = describe(ui.predictor(name).predict(prep.image)[0])
                     except StoreError as exc:
-                        st.error(str(exc))
+                        st.error(plain(str(exc)))
                         continue
                     answers[name] = pred
                     ui.prediction_card(name, pred, bars=not st.session_state["draw_chart"])

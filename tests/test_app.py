@@ -221,7 +221,8 @@ def test_a_photo_takes_the_canvas_place_until_removed(home, small_mnist, tiny_st
     at.run()
     assert not at.exception and not at.error
     captions = image_captions(at)
-    assert "Your photo: seven [1].png" in captions and "What the models see (28x28)" in captions
+    assert "Your photo: seven \\[1\\]\\.png" in captions  # markdown: escaped, shown as written
+    assert "What the models see (28x28)" in captions
     assert not at.get("bidi_component")  # no canvas with an old drawing beside the photo
     assert not [b for b in at.button if b.key == "draw_clear"]
     shown = at.info[0].value.replace("\\", "")  # markdown escapes: shown as written
@@ -256,6 +257,22 @@ def test_an_unreadable_upload_says_what_is_wrong(home, fake_uploader, data, prob
     (error,) = at.error
     assert problem in error.value.replace("\\", "") and "BytesIO" not in error.value
     assert at.get("bidi_component")  # still drawing
+
+
+def test_a_file_name_is_shown_as_plain_text(home, small_mnist, fake_uploader):
+    # Markdown in a name (an image link) must not make the browser fetch anything.
+    link = "![x](http://example.com/x.png)"
+    at = draw_app(["tiny"])
+    at.session_state["draw_upload"] = uploaded(f"{link}.png", b"not an image")
+    at.run()
+    shown = [e.value for e in at.error]  # the unreadable file's message
+    at.session_state["draw_upload"] = uploaded(f"{link}.png", photo_png(small_mnist[2][1]), "f2")
+    at.run()
+    assert not at.exception
+    shown += [i.value for i in at.info] + [image_captions(at)]  # the photo's note and caption
+    assert len([t for t in shown if f"{link}.png" in t.replace("\\", "")]) == 3, shown
+    for text in shown:
+        assert "](" not in text and "![" not in text, text
 
 
 def test_unsure_prediction_names_the_top_two():
