@@ -422,7 +422,8 @@ def fit_within(image: np.ndarray, side: int) -> np.ndarray:
 
 def _too_large(label: str, width: int, height: int) -> ValueError:
     return ValueError(
-        f"{label} is too large: {width}x{height} px ({width * height / 1e6:.0f} megapixels); "
+        f"cannot read image {label}: too large, {width}x{height} px "
+        f"({width * height / 1e6:.0f} megapixels); "
         f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels"
     )
 
@@ -431,22 +432,22 @@ def _open(source: str | os.PathLike[str] | bytes, label: str) -> Image.Image:
     """Pillow's lazy open: reads the header only (format, size), never the pixels."""
     in_memory = isinstance(source, bytes | bytearray)
     if in_memory and not source:
-        raise ValueError(f"{label} is empty")
+        raise ValueError(f"cannot read image {label}: the file is empty")
     try:
         with warnings.catch_warnings():  # 50-100 MP: refused below, with the size in words
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(source) if in_memory else source)
     except FileNotFoundError as exc:
-        raise ValueError(f"{label} does not exist") from exc
+        raise ValueError(f"cannot read image {label}: the file does not exist") from exc
     except Image.DecompressionBombError as exc:
         raise ValueError(
-            f"{label} is too large: over {2 * MAX_PIXELS / 1e6:.0f} megapixels; "
+            f"cannot read image {label}: too large, over {2 * MAX_PIXELS / 1e6:.0f} megapixels; "
             f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels"
         ) from exc
     except UnidentifiedImageError as exc:
-        raise ValueError(f"{label} is not a PNG or JPEG image") from exc
+        raise ValueError(f"cannot read image {label}: not a PNG or JPEG image") from exc
     except (OSError, ValueError, SyntaxError) as exc:  # malformed headers in some plugins
-        raise ValueError(f"{label} is damaged: {exc}") from exc
+        raise ValueError(f"cannot read image {label}: damaged ({exc})") from exc
 
 
 def _decode(img: Image.Image, label: str) -> np.ndarray:
@@ -462,7 +463,7 @@ def _decode(img: Image.Image, label: str) -> np.ndarray:
         img = ImageOps.exif_transpose(img)
     except (OSError, ValueError, SyntaxError) as exc:
         problem = "truncated (the file ends early)" if "truncated" in str(exc) else "damaged"
-        raise ValueError(f"{label} is {problem}") from exc
+        raise ValueError(f"cannot read image {label}: {problem}") from exc
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey PNG: keep the top byte
         wide = np.asarray(img).astype(np.int64)
         return fit_within((np.clip(wide, 0, 65535) >> 8).astype(np.uint8), WORK_SIDE)

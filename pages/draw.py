@@ -71,7 +71,8 @@ def uploaded_photo():  # type: ignore[no-untyped-def]
         try:
             cached = (file.file_id, load_image(file.getvalue(), name=file.name), None)
         except ValueError as exc:
-            cached = (file.file_id, None, f"Cannot use that photo: {exc}.")
+            problem = str(exc)
+            cached = (file.file_id, None, f"{problem[:1].upper()}{problem[1:]}.")
         st.session_state["draw_photo"] = cached
     _, photo, problem = cached
     if problem:

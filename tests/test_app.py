@@ -244,9 +244,9 @@ def test_a_photo_takes_the_canvas_place_until_removed(home, small_mnist, tiny_st
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        (b"just some text", "notes.png is not a PNG or JPEG image"),
-        (b"", "notes.png is empty"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "notes.png is damaged"),
+        (b"just some text", "Cannot read image notes.png: not a PNG or JPEG image."),
+        (b"", "Cannot read image notes.png: the file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "notes.png: damaged"),
     ],
 )
 def test_an_unreadable_upload_says_what_is_wrong(home, fake_uploader, data, problem):

@@ -219,7 +219,7 @@ def test_an_unreadable_upload_names_the_file_and_the_problem(page: Any, tmp_path
     open_uploader(page, "Upload a photo instead")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(notes))
     error = page.get_by_test_id("stAlertContentError")
-    expect(error).to_have_text("Cannot use that photo: notes.png is not a PNG or JPEG image.")
+    expect(error).to_have_text("Cannot read image notes.png: not a PNG or JPEG image.")
     expect(page.locator(CANVAS)).to_have_count(1)  # still drawing
 
 

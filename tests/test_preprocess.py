@@ -425,10 +425,10 @@ def test_load_image_follows_exif_orientation() -> None:
 @pytest.mark.parametrize(
     ("source", "problem"),
     [
-        (b"definitely not an image", "is not a PNG or JPEG image"),
-        (b"", "is empty"),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "is not a PNG or JPEG image"),
-        ("missing.png", "does not exist"),
+        (b"definitely not an image", "photo.png: not a PNG or JPEG image"),
+        (b"", "photo.png: the file is empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "photo.png: not a PNG or JPEG image"),
+        ("missing.png", "photo.png: the file does not exist"),
     ],
 )
 def test_load_image_rejects_unreadable(source: str | bytes, problem: str, tmp_path: Path) -> None:
@@ -444,7 +444,7 @@ def test_load_image_rejects_unreadable(source: str | bytes, problem: str, tmp_pa
 def test_load_image_names_a_truncated_file(fmt: str) -> None:
     buffer = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64), np.uint8)).save(buffer, fmt)
-    with pytest.raises(ValueError, match="photo.x is truncated") as caught:
+    with pytest.raises(ValueError, match="cannot read image photo.x: truncated") as caught:
         load_image(buffer.getvalue()[: len(buffer.getvalue()) // 2], name="photo.x")
     assert "BytesIO" not in str(caught.value)
 
@@ -467,8 +467,8 @@ def png_header_only(width: int, height: int) -> bytes:
 @pytest.mark.parametrize(
     ("width", "height", "message"),
     [
-        (9000, 6000, "big.png is too large: 9000x6000 px (54 megapixels); the limit is 50"),
-        (12000, 12000, "big.png is too large: over 100 megapixels; the limit is 50"),
+        (9000, 6000, "image big.png: too large, 9000x6000 px (54 megapixels); the limit is 50"),
+        (12000, 12000, "image big.png: too large, over 100 megapixels; the limit is 50"),
     ],
 )
 def test_a_huge_image_is_refused_from_its_header_before_decoding(
