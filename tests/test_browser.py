@@ -294,7 +294,11 @@ PLOT_BOXES_JS = """el => {
     const ticks = [...el.querySelectorAll(".ytick text")];
     const hundred = ticks.find((t) => t.textContent === "100");
     const top = hundred ? hundred.getBoundingClientRect() : null;
-    return {legend: box(".legend"), plot: box(".draglayer .xy .nsewdrag"),
+    const digits = [...el.querySelectorAll(".xtick text")].map((t) => {
+        const b = t.getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom};
+    });
+    return {legend: box(".legend"), plot: box(".draglayer .xy .nsewdrag"), digits: digits,
             svg: box(".main-svg"), hundred: top && {top: top.top, left: top.left},
             range: el._fullLayout.yaxis.range};
 }"""
@@ -317,6 +321,10 @@ def test_interactive_chart_legend_never_covers_the_bars(page: Any) -> None:
     # The legend is wholly above or wholly below the plot area: no bar is hidden under it.
     assert legend["bottom"] <= plot["top"] + 0.5 or legend["top"] >= plot["bottom"] - 0.5, boxes
     assert boxes["range"] == [0, 100], boxes
+    # ... nor the digits under the bars.
+    assert len(boxes["digits"]) == 10, boxes
+    for digit in boxes["digits"]:
+        assert legend["bottom"] <= digit["top"] + 0.5 or legend["top"] >= digit["bottom"] - 0.5
     # The whole 0-100 axis shows: the plot area and the "100" tick label are inside the chart.
     assert boxes["hundred"] is not None, boxes
     assert svg["top"] <= boxes["hundred"]["top"] and svg["left"] <= boxes["hundred"]["left"]
