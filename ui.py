@@ -206,14 +206,24 @@ CARD_CSS = """
   .lenet-card .conf {display: block; margin-left: 0; font-size: 0.85rem;}
 }
 .lenet-card .unsure {color: #b45309; font-size: 0.9rem; font-weight: 600;}
-.lenet-bars {display: flex; align-items: flex-end; gap: 4px; height: 96px; margin-top: 10px;}
-.lenet-bars .col {flex: 1; display: flex; flex-direction: column; align-items: center;
-                  justify-content: flex-end; height: 100%;}
+.lenet-bars {display: flex; align-items: flex-end; gap: 4px; height: 100px; margin-top: 10px;}
+/* min-width 0: the ten columns share the card's width whatever their labels need */
+.lenet-bars .col {flex: 1 1 0; min-width: 0; display: flex; flex-direction: column;
+                  align-items: center; justify-content: flex-end; height: 100%;}
 .lenet-bars .bar {width: 100%; background: #c7d2fe; border-radius: 3px 3px 0 0;
                   min-height: 1px;}
 .lenet-bars .bar.top {background: #4f46e5;}
-.lenet-bars .pct {font-size: 0.62rem; color: #6b7280; height: 0.9rem;}
+.lenet-bars .pct {font-size: 0.62rem; color: #6b7280; height: 0.9rem; line-height: 0.9rem;
+                  white-space: nowrap;}
 .lenet-bars .lbl {font-size: 0.8rem; color: #374151; margin-top: 2px;}
+@container (max-width: 330px) {  /* columns under ~24 px: a "100%" label would not fit across */
+  .lenet-bars {gap: 2px;}
+  .lenet-bars .pct {writing-mode: vertical-rl; transform: rotate(180deg); height: auto;
+                    font-size: 0.55rem; line-height: 1; margin-bottom: 2px;}
+}
+@container (max-width: 190px) {  /* three narrow cards to a row: the bars use the padding */
+  .lenet-bars {gap: 1px; margin-left: -6px; margin-right: -6px;}
+}
 </style>
 """
 

@@ -327,13 +327,17 @@ def probability_bars(probabilities: dict[str, list[float]]) -> go.Figure:
         if len(probs) != 10:
             raise ValueError(f"{name}: expected 10 probabilities, got {len(probs)}")
     fig = _digit_bars({n: [p * 100 for p in probs] for n, probs in probabilities.items()}, "%", 1)
+    # The legend sits at the top of the figure (not of the plot): a legend placed over the
+    # plot that wraps onto more lines (five models at laptop width) covered the top of the
+    # bars, so 100% read as 76%; under the plot it covered the digits. Plotly grows the top
+    # margin to fit it; the height grows with the lines it may need.
     fig.update_layout(
         bargap=0.25,
-        height=240,
-        margin=dict(l=10, r=10, t=30, b=10),
-        yaxis=dict(title="probability (%)", range=[0, 101], dtick=25),
-        xaxis=dict(title=None, type="category", tickfont=dict(size=15)),
-        legend=dict(orientation="h", x=0, y=1.16),
+        height=250 + 22 * ((len(probabilities) + 2) // 3),
+        margin=dict(l=10, r=10, t=16, b=10),
+        yaxis=dict(title="probability (%)", range=[0, 100], dtick=25, fixedrange=True),
+        xaxis=dict(title=None, type="category", tickfont=dict(size=15), fixedrange=True),
+        legend=dict(orientation="h", x=0, xanchor="left", yref="container", y=1, yanchor="top"),
         showlegend=True,
     )
     return fig

@@ -24,16 +24,22 @@ import io
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageChops, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter, ImageOps, UnidentifiedImageError
 
 MNIST_SIDE = 28  # output side
 BOX_SIDE = 20  # the longer side of the digit after size normalisation
 CENTRE = 14.0  # where MNIST puts the centre of mass (row, column), in pixel indices
 MIN_SIDE, MAX_SIDE = 8, 4096  # accepted input height and width
 PAD_SIZES = (28, 32)
+MAX_PIXELS = 50_000_000  # a 48 MP phone photo (8064x6048) is read; larger images are refused
+WORK_SIDE = 1024  # photos are shrunk to this longer side: plenty for one digit, cheap after
+# Pillow warns above this many pixels and refuses twice as many (a decompression bomb): set
+# to the photo limit for every image this process opens.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 INK_LOW = 0.2  # ink below 20% of the paper-to-strongest-ink contrast is paper texture
 INK_HIGH = 0.8  # ink above 80% of it counts as fully inked
@@ -396,36 +402,102 @@ def pad_to(image: np.ndarray, size: int) -> np.ndarray:
     return np.pad(image, pad)
 
 
-def load_image(source: str | os.PathLike[str] | bytes) -> np.ndarray:
+def fit_within(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` shrunk (by area averaging) so its longer side is at most ``side`` px.
+
+    Args:
+        image: uint8 (H, W), (H, W, 3) or (H, W, 4).
+        side: The longest side allowed.
+
+    Returns:
+        The image itself when it already fits, else a smaller uint8 copy with the same aspect.
+    """
+    height, width = image.shape[:2]
+    if max(height, width) <= side:
+        return image
+    picture = Image.fromarray(image)
+    picture.thumbnail((side, side), Image.Resampling.BOX)
+    return np.asarray(picture, dtype=np.uint8).copy()
+
+
+def _too_large(label: str, width: int, height: int) -> ValueError:
+    return ValueError(
+        f"cannot read image {label}: too large, {width}x{height} px "
+        f"({width * height / 1e6:.0f} megapixels); "
+        f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels"
+    )
+
+
+def _open(source: str | os.PathLike[str] | bytes, label: str) -> Image.Image:
+    """Pillow's lazy open: reads the header only (format, size), never the pixels."""
+    in_memory = isinstance(source, bytes | bytearray)
+    if in_memory and not source:
+        raise ValueError(f"cannot read image {label}: the file is empty")
+    try:
+        with warnings.catch_warnings():  # 50-100 MP: refused below, with the size in words
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(source) if in_memory else source)
+    except FileNotFoundError as exc:
+        raise ValueError(f"cannot read image {label}: the file does not exist") from exc
+    except Image.DecompressionBombError as exc:
+        raise ValueError(
+            f"cannot read image {label}: too large, over {2 * MAX_PIXELS / 1e6:.0f} megapixels; "
+            f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise ValueError(f"cannot read image {label}: not a PNG or JPEG image") from exc
+    except (OSError, ValueError, SyntaxError) as exc:  # malformed headers in some plugins
+        raise ValueError(f"cannot read image {label}: damaged ({exc})") from exc
+
+
+def _decode(img: Image.Image, label: str) -> np.ndarray:
+    """Decode an opened image, shrunk to ``WORK_SIDE`` (JPEGs already while decoding)."""
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise _too_large(label, width, height)
+    scale = WORK_SIDE / max(width, height)
+    if scale < 1:  # JPEG decodes at 1/2, 1/4 or 1/8 scale, still at least WORK_SIDE; others no-op
+        img.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+    try:
+        img.load()
+        img = ImageOps.exif_transpose(img)
+    except (OSError, ValueError, SyntaxError) as exc:
+        problem = "truncated (the file ends early)" if "truncated" in str(exc) else "damaged"
+        raise ValueError(f"cannot read image {label}: {problem}") from exc
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey PNG: keep the top byte
+        wide = np.asarray(img).astype(np.int64)
+        return fit_within((np.clip(wide, 0, 65535) >> 8).astype(np.uint8), WORK_SIDE)
+    if img.mode in ("1", "L", "F"):
+        target = "L"
+    elif img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info:
+        target = "RGBA"
+    else:
+        target = "RGB"
+    return fit_within(np.asarray(img.convert(target), dtype=np.uint8).copy(), WORK_SIDE)
+
+
+def load_image(source: str | os.PathLike[str] | bytes, name: str | None = None) -> np.ndarray:
     """Read a PNG, JPEG or any image Pillow can open, upright per its EXIF orientation.
+
+    The size is read from the header first: an image over ``MAX_PIXELS`` is refused before
+    its pixels are decoded, and a larger photo is shrunk to ``WORK_SIDE`` on its longer side
+    (a JPEG while it is decoded, in Pillow's draft mode), so a 48 MP phone photo costs about
+    a quarter of its pixels and the result is small enough for every later step.
 
     Args:
         source: A file path or the file's bytes (e.g. from ``st.file_uploader``).
+        name: How to call the file in error messages (the uploaded file's name); the path,
+            or "the file", when not given.
 
     Returns:
         uint8 (H, W) for grey images, (H, W, 4) for images with transparency,
-        (H, W, 3) otherwise.
+        (H, W, 3) otherwise; the longer side at most ``WORK_SIDE``.
 
     Raises:
-        ValueError: The file is missing, unreadable or not an image.
+        ValueError: The file is missing, empty, not an image, truncated, damaged or too
+            large; the message names the file and says which, in words.
     """
     in_memory = isinstance(source, bytes | bytearray)
-    name = "from bytes" if in_memory else repr(os.fspath(source))
-    try:
-        with Image.open(io.BytesIO(source) if in_memory else source) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey PNG: keep the top byte
-                wide = np.asarray(img).astype(np.int64)
-                return (np.clip(wide, 0, 65535) >> 8).astype(np.uint8)
-            if img.mode in ("1", "L", "F"):
-                target = "L"
-            elif img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info:
-                target = "RGBA"
-            else:
-                target = "RGB"
-            return np.asarray(img.convert(target), dtype=np.uint8).copy()
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        # OSError covers UnidentifiedImageError and truncated files; the others come from
-        # malformed headers in some plugins and from absurd sizes.
-        raise ValueError(f"cannot read image {name}: {exc}") from exc
+    label = name or ("the file" if in_memory else os.fspath(source))
+    with _open(source, label) as img:
+        return _decode(img, label)

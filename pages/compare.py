@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lenet import analysis, plots
 from lenet.store import StoreError
+from lenet.wording import more_or_fewer, plural
 
 ui.require_router()
 
@@ -39,13 +40,15 @@ def difference(names: list[str]) -> None:
     )
     left.caption(
         f"Red: {a} makes that mistake more often; blue: {b} does. {a} gets "
-        f"{round((ra.accuracy - rb.accuracy) * ra.n):+d} test images right compared "
-        f"with {b}."
+        + more_or_fewer(
+            round((ra.accuracy - rb.accuracy) * ra.n), "test image", b, qualifier="right"
+        )
+        + "."
     )
     shown, total = analysis.disagreements(ra, rb)
     with right:
         st.markdown(
-            f"**{total} test images** where {a} and {b} give different answers"
+            f"**{plural(total, 'test image')}** where {a} and {b} give different answers"
             + (f" (showing {len(shown)})" if len(shown) < total else "")
         )
         ui.image_grid(shown, lambda e: f"{e.true}: A {e.predicted}, B {e.other_predicted}")

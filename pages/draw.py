@@ -8,8 +8,9 @@ from lenet import plots
 from lenet.feedback import FeedbackError
 from lenet.infer import Prediction, describe
 from lenet.inside import feature_maps, occlusion_saliency
-from lenet.preprocess import load_image, naive_resize, to_mnist
+from lenet.preprocess import MAX_PIXELS, fit_within, load_image, naive_resize, to_mnist
 from lenet.store import StoreError
+from lenet.wording import plain, with_article
 
 ui.require_router()
 
@@ -37,39 +38,89 @@ def clear_canvas() -> None:
     st.session_state["draw_canvas_n"] += 1  # a new key is the only way to clear the component
 
 
-def canvas_image():  # type: ignore[no-untyped-def]
-    result = st_canvas(
-        stroke_width=st.session_state["draw_stroke"],
-        stroke_color="#ffffff",
-        background_color="#000000",
-        height=280,
-        width=280,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=f"draw_canvas_{st.session_state['draw_canvas_n']}",
-    )
-    row = st.container(horizontal=True)
-    row.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:", key="draw_clear")
-    # Settings live in popovers: their widgets load only when opened, which keeps the canvas's
-    # first appearance fast (benchmarks/bench_startup.py).
-    with row.popover(f"Pen: {st.session_state['draw_stroke']} px", icon=":material/stylus:"):
-        st.slider("Stroke width (px)", 6, 40, key="draw_stroke")
-    with row.popover("Upload a photo instead", icon=":material/upload:"):
-        st.file_uploader(
-            "A photo or scan of one digit", type=["png", "jpg", "jpeg"], key="draw_upload"
-        )
-    return result.image_data
+def keep_stroke() -> None:
+    st.session_state["draw_stroke"] = st.session_state["draw_stroke_slider"]
 
 
-def uploaded_image():  # type: ignore[no-untyped-def]
+def pen_slider() -> None:
+    """The stroke width slider, showing the current width whenever its popover opens.
+
+    A closed popover's slider is not mounted in the browser, which then shows the value the
+    run sent, not the one the slider had; so the width lives in ``draw_stroke`` and is sent
+    to the slider again on every run.
+    """
+    st.session_state["draw_stroke_slider"] = st.session_state["draw_stroke"]
+    st.slider("Stroke width (px)", 6, 40, key="draw_stroke_slider", on_change=keep_stroke)
+
+
+def on_upload() -> None:
+    clear_canvas()  # the photo replaces the drawing; removing it gives an empty canvas
+
+
+def uploaded_photo():  # type: ignore[no-untyped-def]
+    """The uploaded photo as an array, or None (with the reason shown when it is unreadable).
+
+    Decoded once per upload: later runs (every stroke, every widget) reuse it.
+    """
     file = st.session_state.get("draw_upload")
     if file is None:
+        st.session_state.pop("draw_photo", None)
         return None
-    try:
-        return load_image(file.getvalue())
-    except ValueError as exc:
-        st.error(f"That file is not an image we can read: {exc}")
-        return None
+    cached = st.session_state.get("draw_photo")
+    if cached is None or cached[0] != file.file_id:
+        try:
+            cached = (file.file_id, load_image(file.getvalue(), name=file.name), None)
+        except ValueError as exc:
+            problem = str(exc)
+            cached = (file.file_id, None, f"{problem[:1].upper()}{problem[1:]}.")
+        st.session_state["draw_photo"] = cached
+    _, photo, problem = cached
+    if problem:
+        st.error(plain(problem))
+    return photo
+
+
+def canvas_image():  # type: ignore[no-untyped-def]
+    """The canvas, or the uploaded photo in its place, and the row of buttons under it.
+
+    Returns:
+        The image to read (None while the canvas is empty) and the photo's file name (None
+        for a drawing).
+    """
+    photo = uploaded_photo()
+    if photo is None:
+        image = st_canvas(
+            stroke_width=st.session_state["draw_stroke"],
+            stroke_color="#ffffff",
+            background_color="#000000",
+            height=280,
+            width=280,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key=f"draw_canvas_{st.session_state['draw_canvas_n']}",
+        ).image_data
+    else:
+        name = st.session_state["draw_upload"].name
+        st.image(fit_within(photo, 280), caption=f"Your photo: {plain(name)}", width=280)
+        image = photo
+    row = st.container(horizontal=True)
+    if photo is None:
+        row.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:", key="draw_clear")
+        # Settings live in popovers: their widgets load only when opened, which keeps the
+        # canvas's first appearance fast (benchmarks/bench_startup.py).
+        with row.popover(f"Pen: {st.session_state['draw_stroke']} px", icon=":material/stylus:"):
+            pen_slider()
+    label = "Upload a photo instead" if photo is None else "Change or remove the photo"
+    with row.popover(label, icon=":material/upload:"):
+        st.file_uploader(
+            "A photo or scan of one digit",
+            type=["png", "jpg", "jpeg"],
+            key="draw_upload",
+            on_change=on_upload,
+            help=f"PNG or JPEG, up to {st.get_option('server.maxUploadSize')} MB and "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels (a 48 MP phone photo is fine).",
+        )
+    return image, (None if photo is None else st.session_state["draw_upload"].name)
 
 
 def inside(chosen: list[str], image) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +130,7 @@ def inside(chosen: list[str], image) -> None:  # type: ignore[no-untyped-def]
         seen = feature_maps(ui.features(name), image)
         filters = ui.c1_filters(name)
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     top = int(seen.probabilities.argmax())
     digit = b.selectbox("Explain the digit", list(range(10)), index=top, key="draw_inside_digit")
@@ -136,7 +187,10 @@ def save_feedback(digit: int, predictions: dict[str, int], image28, raw) -> None
     except (FeedbackError, ValueError) as exc:
         st.session_state["draw_feedback"] = ("error", f"Could not save the drawing: {exc}")
     else:
-        st.session_state["draw_feedback"] = ("success", f"Saved as a {digit} in My drawings.")
+        st.session_state["draw_feedback"] = (
+            "success",
+            f"Saved as {with_article(digit)} in My drawings.",
+        )
         clear_canvas()  # ready for the next one
 
 
@@ -154,7 +208,7 @@ def feedback(predictions: dict[str, int], image28, raw) -> None:  # type: ignore
         "on this machine only."
     )
     st.button(
-        f"Right, it is a {first}",
+        f"Right, it is {with_article(first)}",
         key="draw_right",
         on_click=save_feedback,
         args=(first, predictions, image28, raw),
@@ -174,7 +228,7 @@ def draw() -> None:
     st.space(20)  # room for the canvas's hover toolbar, which floats above it
     if st.session_state.get("draw_feedback"):
         kind, text = st.session_state.pop("draw_feedback")
-        (st.success if kind == "success" else st.error)(text)
+        (st.success if kind == "success" else st.error)(plain(text))
     names = ui.usable_names()
     if not names:
         st.info("No usable models. Train one with `python -m lenet train`.")
@@ -188,16 +242,18 @@ def draw() -> None:
     with right.popover(f"Models: {len(chosen)} of {len(names)}", icon=":material/tune:"):
         st.multiselect("Models", names, key="draw_models", max_selections=6)
     with left:
-        image = canvas_image()
-        upload = uploaded_image()
-        if upload is not None:
-            st.caption("Showing your photo: remove it under *Upload a photo instead* to draw.")
-            image = upload
+        image, photo_name = canvas_image()
+    if photo_name is not None:
+        right.info(
+            plain(f"The answers below are for your photo, {photo_name}")
+            + ", not for the canvas. Remove the photo under *Change or remove the photo* to "
+            "draw again."
+        )
     try:
         prep = None if image is None else to_mnist(image)
     except ValueError as exc:
         prep = None
-        right.error(str(exc))
+        right.error(plain(str(exc)))
     if prep is None or prep.empty or prep.image is None:
         right.info(
             prep.reason
@@ -218,7 +274,7 @@ def draw() -> None:
                     try:
                         pred = describe(ui.predictor(name).predict(prep.image)[0])
                     except StoreError as exc:
-                        st.error(str(exc))
+                        st.error(plain(str(exc)))
                         continue
                     answers[name] = pred
                     ui.prediction_card(name, pred, bars=not st.session_state["draw_chart"])

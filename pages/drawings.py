@@ -6,6 +6,7 @@ import ui
 from lenet import analysis, plots
 from lenet.feedback import MAX_IMPORT, FeedbackError
 from lenet.store import StoreError
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -30,7 +31,7 @@ def on_delete_all() -> None:
     else:
         st.session_state["drawings_message"] = (
             "success",
-            f"Deleted {n} drawing{'' if n == 1 else 's'}.",
+            f"Deleted {plural(n, 'drawing')}.",
         )
 
 

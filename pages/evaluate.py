@@ -7,6 +7,7 @@ from lenet import analysis, plots
 from lenet.data import DatasetError, load_mnist, local_source
 from lenet.evaluate import evaluate_predictor
 from lenet.store import StoreError
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -31,7 +32,7 @@ def headline(name: str) -> None:
             st.metric(label, value, width="content")
     st.caption(
         f"{card.description or 'Your model'} · {report.n:,} test images · "
-        f"{len(report.misclassified)} mistakes"
+        f"{plural(len(report.misclassified), 'mistake')}"
     )
 
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -52,7 +53,7 @@ def home() -> None:
     broken = [c for c in cards if c.broken]
     if broken:
         st.warning(
-            f"{len(broken)} model(s) could not be read and are left out of the other "
+            f"{plural(len(broken), 'model')} could not be read and are left out of the other "
             "pages: " + ", ".join(c.name for c in broken)
         )
     st.caption(

@@ -17,6 +17,7 @@ from lenet.sweep import (
     storage_errors,
     trials_table,
 )
+from lenet.wording import plural
 
 ui.require_router()
 
@@ -128,7 +129,7 @@ def study_view(name: str) -> None:
     done = [r for r in rows if r["state"] == "complete"]
     skipped = sum(r["state"].startswith("skipped") for r in rows)
     st.markdown(
-        f"**{len(rows)} trials**, {len(done)} completed, "
+        f"**{plural(len(rows), 'trial')}**, {len(done)} completed, "
         f"{sum(r['state'] == 'pruned' for r in rows)} pruned"
         + (f", {skipped} skipped (configurations already tried)" if skipped else "")
         + f"; training seed {study.user_attrs.get('training_seed', 0)}"

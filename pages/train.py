@@ -13,6 +13,7 @@ from lenet.data import local_source
 from lenet.feedback import FeedbackError
 from lenet.jobs import DEFAULT_OVERHEAD_S, Job, JobError, JobManager, estimate_seconds
 from lenet.store import StoreError
+from lenet.wording import plural
 from lenet.worker import co2_grid
 
 ui.require_router()
@@ -284,7 +285,7 @@ def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
                 if r.get("drawings"):
                     d = r["drawings"]
                     st.info(
-                        f"On your {d['held_out']} held-out drawings: {d['before']:.0%} "
+                        f"On your {plural(d['held_out'], 'held-out drawing')}: {d['before']:.0%} "
                         f"before fine-tuning, {d['after']:.0%} after."
                     )
                 st.success(
@@ -336,7 +337,7 @@ def finetune_section() -> None:
             return
         if count < 4:
             st.info(
-                f"You have {count} saved drawings. Label at least 4 on the Draw page "
+                f"You have {plural(count, 'saved drawing')}. Label at least 4 on the Draw page "
                 "(a few per digit is better) to fine-tune a model on your handwriting."
             )
             return
@@ -348,7 +349,7 @@ def finetune_section() -> None:
         b.slider("Share of drawings held out to measure", 0.1, 0.9, 0.3, key="ft_holdout")
         c.text_input("New model name", value=f"{base}-mine", key="ft_name")
         st.caption(
-            f"{count} drawings: the held-out share measures the model before and after; "
+            f"{plural(count, 'drawing')}: the held-out share measures the model before and after; "
             "the rest are mixed into MNIST at about a fifth of the images."
         )
         st.button("Fine-tune", key="ft_start", on_click=submit_finetune)

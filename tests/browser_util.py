@@ -68,13 +68,18 @@ def free_port() -> int:
 
 
 def start_server(
-    port: int, lenet_home: Path, log: Path, env_overrides: dict[str, str | None] | None = None
+    port: int,
+    lenet_home: Path,
+    log: Path,
+    env_overrides: dict[str, str | None] | None = None,
+    script: str = "app.py",
 ) -> subprocess.Popen[bytes]:
     """Start ``streamlit run app.py`` on 127.0.0.1:``port``; its output goes to ``log``.
 
     Args:
         env_overrides: variables to set for the server, or to unset where the value is None
             (e.g. ``{"MNIST_PATH": "...", "LENET_WORKERS": None}``).
+        script: the script to serve, relative to the repository (a test page, say).
     """
     env = {**os.environ, "LENET_HOME": str(lenet_home), "TF_CPP_MIN_LOG_LEVEL": "2"}
     for key, value in (env_overrides or {}).items():
@@ -87,7 +92,7 @@ def start_server(
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.address",
         "127.0.0.1",
         "--server.port",
@@ -135,7 +140,7 @@ def stop_server(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
 
 @contextmanager
 def serving(
-    prefix: str, env_overrides: dict[str, str | None] | None = None
+    prefix: str, env_overrides: dict[str, str | None] | None = None, script: str = "app.py"
 ) -> Iterator[tuple[str, Path]]:
     """A ``streamlit run app.py`` on 127.0.0.1 with a throwaway LENET_HOME, for one module.
 
@@ -148,7 +153,7 @@ def serving(
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         home, log = Path(tmp) / "home", Path(tmp) / "streamlit.log"
         port = free_port()
-        proc = start_server(port, home, log, env_overrides)
+        proc = start_server(port, home, log, env_overrides, script)
         try:
             try:
                 wait_for_port(port, proc, timeout=60)

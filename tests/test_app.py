@@ -178,20 +178,101 @@ def test_clear_changes_the_canvas_key(home):
     assert at.session_state["draw_canvas_n"] == 1 and not at.exception
 
 
-def test_upload_goes_through_the_same_pipeline(home, small_mnist, tiny_store):
+def uploaded(name: str, data: bytes, file_id: str = "f1"):
+    """What ``st.file_uploader`` returns for one file."""
+    from streamlit.proto.Common_pb2 import FileURLs
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+
+    return UploadedFile(UploadedFileRec(file_id, name, "image/png", data), FileURLs())
+
+
+@pytest.fixture()
+def fake_uploader(monkeypatch):
+    """AppTest cannot drive ``st.file_uploader``: the page's uploader returns what the test
+    puts in session state under its key; counts the page's decodes of a photo."""
+    import streamlit as st
+
+    from lenet import preprocess
+
+    monkeypatch.setattr(st, "file_uploader", lambda *a, key, **k: st.session_state.get(key))
+    calls: list[str] = []
+    real = preprocess.load_image
+
+    def counting(source, name=None):  # type: ignore[no-untyped-def]
+        calls.append(name)
+        return real(source, name=name)
+
+    monkeypatch.setattr(preprocess, "load_image", counting)
+    return calls
+
+
+def photo_png(digit_28: np.ndarray) -> bytes:
+    """A dark digit on light paper, 140x140, as a PNG."""
+    buf = io.BytesIO()
+    Image.fromarray(255 - np.kron(digit_28, np.ones((5, 5), np.uint8))).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_photo_takes_the_canvas_place_until_removed(home, small_mnist, tiny_store, fake_uploader):
     x_test = small_mnist[2]
     at = draw_app(["tiny"])
-    uploader = at.get("file_uploader")
-    assert len(uploader) == 1 and uploader[0].proto.label == "A photo or scan of one digit"
-    assert not at.exception and "Draw a digit" in at.info[0].value  # nothing uploaded yet
-    # AppTest cannot drive st.file_uploader; the page's reader is what an upload reaches.
+    assert at.get("bidi_component") and at.button(key="draw_clear")  # the canvas, drawing mode
+    at.session_state["draw_upload"] = uploaded("seven [1].png", photo_png(x_test[1]))
+    at.run()
+    assert not at.exception and not at.error
+    captions = image_captions(at)
+    assert "Your photo: seven \\[1\\]\\.png" in captions  # markdown: escaped, shown as written
+    assert "What the models see (28x28)" in captions
+    assert not at.get("bidi_component")  # no canvas with an old drawing beside the photo
+    assert not [b for b in at.button if b.key == "draw_clear"]
+    shown = at.info[0].value.replace("\\", "")  # markdown escapes: shown as written
+    assert "The answers below are for your photo, seven [1].png, not for the canvas" in shown
     from lenet.preprocess import load_image, to_mnist
 
-    buf = io.BytesIO()
-    Image.fromarray(255 - np.kron(x_test[1], np.ones((5, 5), np.uint8))).save(buf, "PNG")
-    image = load_image(buf.getvalue())
-    assert image.shape == (140, 140)
-    assert to_mnist(image).image is not None
+    prep = to_mnist(load_image(photo_png(x_test[1])))
+    expected = int(tiny_store.predictor("tiny").predict(prep.image)[0].argmax())
+    assert f"data-testid='prediction-tiny'>{expected}<" in " ".join(m.value for m in at.markdown)
+    at.run()
+    at.toggle(key="draw_chart").set_value(True).run()
+    assert fake_uploader.count("seven [1].png") == 1  # decoded once for three runs
+    at.session_state["draw_upload"] = None  # removed
+    at.run()
+    assert at.get("bidi_component") and at.button(key="draw_clear")
+    assert "Draw a digit" in at.info[0].value and "Your photo" not in image_captions(at)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"just some text", "Cannot read image notes.png: not a PNG or JPEG image."),
+        (b"", "Cannot read image notes.png: the file is empty."),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "notes.png: damaged"),
+    ],
+)
+def test_an_unreadable_upload_says_what_is_wrong(home, fake_uploader, data, problem):
+    at = draw_app(["tiny"])
+    at.session_state["draw_upload"] = uploaded("notes.png", data)
+    at.run()
+    assert not at.exception
+    (error,) = at.error
+    assert problem in error.value.replace("\\", "") and "BytesIO" not in error.value
+    assert at.get("bidi_component")  # still drawing
+
+
+def test_a_file_name_is_shown_as_plain_text(home, small_mnist, fake_uploader):
+    # Markdown in a name (an image link) must not make the browser fetch anything.
+    link = "![x](http://example.com/x.png)"
+    at = draw_app(["tiny"])
+    at.session_state["draw_upload"] = uploaded(f"{link}.png", b"not an image")
+    at.run()
+    shown = [e.value for e in at.error]  # the unreadable file's message
+    at.session_state["draw_upload"] = uploaded(f"{link}.png", photo_png(small_mnist[2][1]), "f2")
+    at.run()
+    assert not at.exception
+    shown += [i.value for i in at.info] + [image_captions(at)]  # the photo's note and caption
+    assert len([t for t in shown if f"{link}.png" in t.replace("\\", "")]) == 3, shown
+    for text in shown:
+        assert "](" not in text and "![" not in text, text
 
 
 def test_unsure_prediction_names_the_top_two():
@@ -215,3 +296,41 @@ def test_unsure_card_is_rendered(home, monkeypatch, small_mnist):
     at.run()
     html = " ".join(m.value for m in at.markdown)
     assert "Unsure: 4 (50%) or 9 (34%)" in html
+
+
+def test_feedback_button_says_an_8(home, monkeypatch, small_mnist):
+    from lenet.infer import Predictor
+
+    eight = np.full((1, 10), 0.01, np.float32)
+    eight[0, 8] = 0.91
+    monkeypatch.setattr(Predictor, "predict", lambda self, x: eight)
+    at = draw_app(["tiny"])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    assert not at.exception
+    assert at.button(key="draw_right").label == "Right, it is an 8"
+
+
+def sent_width(at: AppTest) -> float:
+    """The width the browser's Pen slider shows when its popover is opened after this run.
+
+    The slider in a closed popover is not mounted in the browser, so it shows what the run
+    sends: the value when ``set_value`` is on, otherwise its default.
+    """
+    (slider,) = at.slider
+    proto = slider.proto
+    return (proto.value if proto.set_value else proto.default)[0]
+
+
+def test_pen_slider_shows_the_current_width_after_any_rerun(home, small_mnist):
+    at = draw_app(["tiny"])
+    assert sent_width(at) == 20  # the default, before anything was touched
+    at.button(key="draw_clear").click().run()  # a rerun with the popover closed
+    assert sent_width(at) == 20
+    at.slider[0].set_value(31).run()
+    assert at.session_state["draw_stroke"] == 31 and sent_width(at) == 31
+    at.session_state["draw_canvas_1"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()  # a stroke
+    assert sent_width(at) == 31
+    at.multiselect(key="draw_models").set_value([]).run()  # a model change
+    assert sent_width(at) == 31 and not at.exception

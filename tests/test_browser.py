@@ -19,6 +19,8 @@ from browser_util import (
     EMPTY_HINT,
     HOST,
     REPO,
+    bundled_models,
+    canvas_ink,
     chromium,
     draw_strokes,
     prediction,
@@ -37,6 +39,8 @@ expect = sync_api.expect
 ARTIFACTS = REPO / "test-artifacts"
 VIEWPORT = {"width": 1600, "height": 1000}
 LAPTOP = {"width": 1280, "height": 800}
+SMALL_LAPTOP = {"width": 1024, "height": 768}
+WIDE = {"width": 1920, "height": 1080}
 RERUN_TIMEOUT = 30_000  # ms; the first prediction after a server start can take seconds here
 expect.set_options(timeout=RERUN_TIMEOUT)  # for every expect(...) below
 DIGITS = (1, 7, 0, 4)  # 4 is drawn in two strokes, so it also covers a rerun between strokes
@@ -165,6 +169,15 @@ def test_marking_a_prediction_wrong_lands_in_my_drawings(page: Any, model: str, 
     page.screenshot(path=ARTIFACTS / "drawings.png", full_page=True)
 
 
+def open_uploader(page: Any, label: str) -> Any:
+    """The file uploader, in its popover (opened unless a rerun left it open)."""
+    uploader = page.get_by_test_id("stFileUploader")
+    if not uploader.is_visible():
+        page.get_by_test_id("stPopover").filter(has_text=label).locator("button").click()
+    expect(uploader).to_be_visible()
+    return uploader
+
+
 def test_an_uploaded_photo_is_read_then_removing_it_returns_to_drawing(
     page: Any, model: str, tmp_path: Any
 ) -> None:
@@ -177,19 +190,56 @@ def test_an_uploaded_photo_is_read_then_removing_it_returns_to_drawing(
     photo = tmp_path / "seven.png"
     Image.fromarray(255 - np.kron(seven, np.ones((6, 6), np.uint8))).save(photo)
     ensure_selected(page, model)
-    upload = page.get_by_test_id("stPopover").filter(has_text="Upload a photo").locator("button")
-    upload.click()
+    draw_strokes(page, DIGIT_STROKES[1])  # a drawing first: the photo must replace it
+    expect(prediction(page, model)).to_have_text("1")
+    wait_until_idle(page)
+    open_uploader(page, "Upload a photo instead")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(photo))
     expect(prediction(page, model)).to_have_text("7")
-    expect(page.get_by_text("Showing your photo", exact=False)).to_be_visible()
+    # The photo stands where the canvas was, and the answers say they are for it.
+    expect(page.locator(CANVAS)).to_have_count(0)
+    expect(page.get_by_text("Your photo: seven.png")).to_be_visible()
+    expect(page.get_by_text("The answers below are for your photo, seven.png")).to_be_visible()
+    expect(page.get_by_text("What the models see (28x28)")).to_be_visible()
+    expect(page.locator(".st-key-draw_clear")).to_have_count(0)
     wait_until_idle(page)
-    uploader = page.get_by_test_id("stFileUploader")
-    if not uploader.is_visible():  # the rerun closed the popover
-        upload.click()
-    expect(uploader).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "draw-photo.png", full_page=True)
+    uploader = open_uploader(page, "Change or remove the photo")
     uploader.get_by_role("button", name="Remove seven.png").click()
     expect(prediction(page, model)).to_have_count(0)
     expect(page.get_by_text(EMPTY_HINT)).to_be_visible()
+    expect(page.locator(CANVAS)).to_have_count(1)
+    assert canvas_ink(page) == 0  # a fresh canvas, not the drawing from before the photo
+
+
+def test_an_unreadable_upload_names_the_file_and_the_problem(page: Any, tmp_path: Any) -> None:
+    notes = tmp_path / "notes.png"
+    notes.write_text("a shopping list, not a picture")
+    open_uploader(page, "Upload a photo instead")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(notes))
+    error = page.get_by_test_id("stAlertContentError")
+    expect(error).to_have_text("Cannot read image notes.png: not a PNG or JPEG image.")
+    expect(page.locator(CANVAS)).to_have_count(1)  # still drawing
+
+
+def test_pen_slider_shows_the_current_width_after_reruns(page: Any) -> None:
+    pen = page.get_by_test_id("stPopover").filter(has_text="Pen:").locator("button")
+    thumb = page.get_by_test_id("stSliderThumbValue")
+    for rerun in range(2):  # a rerun with the popover never opened, then after a change
+        page.locator(".st-key-draw_clear button").click()
+        wait_until_idle(page)
+        pen.click()
+        expected = "20" if rerun == 0 else "19"
+        expect(pen).to_contain_text(f"Pen: {expected} px")
+        expect(thumb).to_have_text(expected)  # was 6, the slider's minimum
+        if rerun == 0:
+            page.get_by_role("slider").focus()
+            page.keyboard.press("ArrowLeft")  # one nudge: 19, not 7
+            expect(pen).to_contain_text("Pen: 19 px")
+            wait_until_idle(page)
+        page.keyboard.press("Escape")
+        expect(thumb).to_be_hidden()
 
 
 def test_interactive_chart_draws_every_models_probabilities(page: Any, model: str) -> None:
@@ -228,3 +278,105 @@ def test_expanders_fill_in_when_opened(page: Any, model: str) -> None:
     wait_until_idle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "draw-expanders.png", full_page=True)
+
+
+def select_models(page: Any, models: list[str]) -> None:
+    for name in models:
+        ensure_selected(page, name)
+    expect(page.get_by_text(f"Models: {len(models)} of")).to_be_visible()
+
+
+PLOT_BOXES_JS = """el => {
+    const box = (sel) => {
+        const b = el.querySelector(sel).getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom, left: b.left, right: b.right};
+    };
+    const ticks = [...el.querySelectorAll(".ytick text")];
+    const hundred = ticks.find((t) => t.textContent === "100");
+    const top = hundred ? hundred.getBoundingClientRect() : null;
+    const digits = [...el.querySelectorAll(".xtick text")].map((t) => {
+        const b = t.getBoundingClientRect();
+        return {top: b.top, bottom: b.bottom};
+    });
+    return {legend: box(".legend"), plot: box(".draglayer .xy .nsewdrag"), digits: digits,
+            svg: box(".main-svg"), hundred: top && {top: top.top, left: top.left},
+            range: el._fullLayout.yaxis.range};
+}"""
+
+
+@pytest.mark.parametrize("page", [SMALL_LAPTOP, LAPTOP], indirect=True, ids=["1024", "1280"])
+def test_interactive_chart_legend_never_covers_the_bars(page: Any) -> None:
+    models = bundled_models()
+    if len(models) < 5:
+        pytest.skip(f"needs five bundled models, found {len(models)}")
+    select_models(page, models[:5])
+    draw_strokes(page, DIGIT_STROKES[1])
+    expect(prediction(page, models[0])).to_have_count(1)
+    page.locator(".st-key-draw_chart label").click()
+    chart = page.locator(".st-key-draw_probabilities .js-plotly-plot")
+    expect(chart.locator(".legend .traces")).to_have_count(5)
+    wait_until_idle(page)
+    boxes = chart.evaluate(PLOT_BOXES_JS)
+    legend, plot, svg = boxes["legend"], boxes["plot"], boxes["svg"]
+    # The legend is wholly above or wholly below the plot area: no bar is hidden under it.
+    assert legend["bottom"] <= plot["top"] + 0.5 or legend["top"] >= plot["bottom"] - 0.5, boxes
+    assert boxes["range"] == [0, 100], boxes
+    # ... nor the digits under the bars.
+    assert len(boxes["digits"]) == 10, boxes
+    for digit in boxes["digits"]:
+        assert legend["bottom"] <= digit["top"] + 0.5 or legend["top"] >= digit["bottom"] - 0.5
+    # The whole 0-100 axis shows: the plot area and the "100" tick label are inside the chart.
+    assert boxes["hundred"] is not None, boxes
+    assert svg["top"] <= boxes["hundred"]["top"] and svg["left"] <= boxes["hundred"]["left"]
+    assert svg["top"] <= plot["top"] and plot["bottom"] <= svg["bottom"], boxes
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"draw-chart-{page.viewport_size['width']}.png")
+    page.locator(".st-key-draw_chart label").click()  # back to bars for the tests after
+    expect(chart).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def cards_url() -> Iterator[str]:
+    """``tests/apps/cards.py``: prediction cards with fixed probabilities, as on Draw."""
+    try:
+        with serving("lenet-cards-", script="tests/apps/cards.py") as (url, _):
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+LABELS_OUTSIDE_JS = """() => [...document.querySelectorAll(".lenet-card")].flatMap((card) => {
+    const c = card.getBoundingClientRect();
+    return [...card.querySelectorAll(".pct, .lbl, .bar")]
+        .filter((e) => e.textContent || e.classList.contains("bar"))
+        .map((e) => [e.textContent, e.getBoundingClientRect()])
+        .filter(([, b]) => b.left < c.left - 0.5 || b.right > c.right + 0.5
+                          || b.top < c.top - 0.5 || b.bottom > c.bottom + 0.5)
+        .map(([t, b]) => `${t} at ${Math.round(b.left)}-${Math.round(b.right)}`
+                         + ` in a card at ${Math.round(c.left)}-${Math.round(c.right)}`);
+})"""
+OVERLAPS_JS = """() => [...document.querySelectorAll(".lenet-card")].flatMap((card) => {
+    const labels = [...card.querySelectorAll(".pct")].filter((e) => e.textContent)
+        .map((e) => e.getBoundingClientRect());
+    return labels.slice(1).filter((b, i) => b.left < labels[i].right - 0.5)
+        .map((b) => `labels overlap at ${Math.round(b.left)}`);
+})"""
+
+
+@pytest.mark.parametrize("models", [3, 6])
+@pytest.mark.parametrize("viewport", [LAPTOP, WIDE], ids=["1280", "1920"])
+def test_probability_labels_stay_inside_their_cards(
+    browser: Any, cards_url: str, viewport: dict[str, int], models: int
+) -> None:
+    tab = browser.new_page(viewport=viewport)
+    try:
+        for case in ("spread", "sure", "split", "edges"):
+            tab.goto(f"{cards_url}/?models={models}&case={case}")
+            expect(tab.locator(".lenet-card")).to_have_count(models, timeout=60_000)
+            wait_until_idle(tab)
+            assert tab.evaluate(LABELS_OUTSIDE_JS) == [], case
+            assert tab.evaluate(OVERLAPS_JS) == [], case
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=ARTIFACTS / f"cards-{viewport['width']}-{models}.png")
+    finally:
+        tab.close()

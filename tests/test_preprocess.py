@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -422,18 +423,89 @@ def test_load_image_follows_exif_orientation() -> None:
 
 
 @pytest.mark.parametrize(
-    "source",
-    [b"definitely not an image", b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "missing.png"],
+    ("source", "problem"),
+    [
+        (b"definitely not an image", "photo.png: not a PNG or JPEG image"),
+        (b"", "photo.png: the file is empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "photo.png: not a PNG or JPEG image"),
+        ("missing.png", "photo.png: the file does not exist"),
+    ],
 )
-def test_load_image_rejects_unreadable(source: str | bytes, tmp_path: Path) -> None:
+def test_load_image_rejects_unreadable(source: str | bytes, problem: str, tmp_path: Path) -> None:
     if isinstance(source, str):
         source = str(tmp_path / source)
-    with pytest.raises(ValueError, match="cannot read image"):
-        load_image(source)
+    with pytest.raises(ValueError, match=problem) as caught:
+        load_image(source, name="photo.png")
+    assert "photo.png" in str(caught.value)
+    assert "BytesIO" not in str(caught.value) and "<" not in str(caught.value)
 
 
-def test_load_image_rejects_truncated_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_load_image_names_a_truncated_file(fmt: str) -> None:
     buffer = io.BytesIO()
-    Image.fromarray(GREY).save(buffer, "JPEG")
-    with pytest.raises(ValueError, match="cannot read image"):
-        load_image(buffer.getvalue()[:100])
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64), np.uint8)).save(buffer, fmt)
+    with pytest.raises(ValueError, match="cannot read image photo.x: truncated") as caught:
+        load_image(buffer.getvalue()[: len(buffer.getvalue()) // 2], name="photo.x")
+    assert "BytesIO" not in str(caught.value)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` but holds the pixels of a 16x16 image."""
+    import struct
+    import zlib
+
+    buffer = io.BytesIO()
+    Image.new("L", (16, 16), 255).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr - 4 : ihdr + 13]))
+    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "message"),
+    [
+        (9000, 6000, "image big.png: too large, 9000x6000 px (54 megapixels); the limit is 50"),
+        (12000, 12000, "image big.png: too large, over 100 megapixels; the limit is 50"),
+    ],
+)
+def test_a_huge_image_is_refused_from_its_header_before_decoding(
+    width: int, height: int, message: str
+) -> None:
+    # Decoding would fail as truncated (the file holds 16x16 pixels): "too large" proves the
+    # size was read from the header and the pixels were never decoded.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_image(png_header_only(width, height), name="big.png")
+
+
+def test_a_48_megapixel_phone_photo_is_read_in_draft_mode(monkeypatch) -> None:
+    from PIL import ImageFile
+
+    from lenet.preprocess import WORK_SIDE
+
+    photo = np.full((6048, 8064), 235, np.uint8)  # light paper ...
+    photo[1500:4500, 3900:4300] = 30  # ... with a dark 1 on it
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=80)
+    decoded: list[tuple[int, int]] = []
+    load = ImageFile.ImageFile.load
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        decoded.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    image = load_image(buffer.getvalue(), name="phone.jpg")
+    assert max(image.shape) == WORK_SIDE and image.shape == (WORK_SIDE * 6048 // 8064, WORK_SIDE)
+    # JPEG draft mode decoded at most a quarter of the pixels, never the full 48 MP.
+    assert decoded and all(w * h <= 8064 * 6048 // 4 for w, h in decoded), decoded
+    result = to_mnist(image)
+    assert result.image is not None and not result.empty
+
+
+def test_pillow_refuses_decompression_bombs_at_the_photo_limit() -> None:
+    from lenet.preprocess import MAX_PIXELS
+
+    assert 8064 * 6048 <= MAX_PIXELS == Image.MAX_IMAGE_PIXELS
