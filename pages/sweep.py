@@ -1,7 +1,5 @@
 """Sweep: the reference projects' hyperparameter searches, run locally and inspected here."""
 
-import re
-
 import streamlit as st
 
 import ui
@@ -17,17 +15,9 @@ from lenet.sweep import (
     storage_errors,
     trials_table,
 )
-from lenet.wording import plural
+from lenet.wording import plain, plural
 
 ui.require_router()
-
-# What makes markdown links, images, emphasis, code, maths, tables or HTML out of plain text.
-_MARKDOWN = re.compile(r"([\\`*_\[\]()!|<>~$])")
-
-
-def plain(text: str) -> str:
-    """``text`` with markdown's special characters escaped: a study name is shown, not rendered."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def start() -> None:

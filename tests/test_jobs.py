@@ -1,6 +1,5 @@
 """The job manager: real worker subprocesses training tiny models on the fixture data."""
 
-import contextlib
 import json
 import os
 import signal
@@ -14,6 +13,8 @@ from lenet.config import LeNetConfig
 from lenet.jobs import JobError, JobManager, Limits
 from lenet.store import ModelStore
 from tests.conftest import SMALL_MNIST
+from tests.helpers import fill_disk as fill
+from tests.helpers import mounted_tmpfs
 
 QUICK = LeNetConfig(epochs=1, batch_size=64, train_subset=300, validation_split=0.1)
 SLOW = LeNetConfig(epochs=30, batch_size=8, validation_split=0.1)  # minutes: to be stopped
@@ -218,36 +219,11 @@ def test_damaged_job_files_are_reported_and_kept(tmp_path):
         manager.shutdown()
 
 
-@contextlib.contextmanager
-def mounted_tmpfs(mount, size):
-    """A real filesystem of ``size`` at ``mount`` (tmpfs, needs root), unmounted afterwards."""
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
-
-
 @pytest.fixture()
 def small_disk(tmp_path):
     """A real 1 MB filesystem."""
     with mounted_tmpfs(tmp_path / "disk", "1m") as mount:
         yield mount
-
-
-def fill(folder):
-    with open(folder / "filler", "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
 
 
 @pytest.mark.parametrize("problem", ["full", "read-only"])

@@ -18,37 +18,15 @@ import pytest
 from lenet.feedback import FeedbackError, FeedbackStore
 from lenet.infer import write_atomic
 from lenet.store import ModelStore, StoreError, clean_stale_temporaries
+from tests.helpers import fill_disk as fill
+from tests.helpers import mounted_tmpfs
 
 
 @pytest.fixture()
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """A real 1 MiB filesystem, unmounted afterwards."""
-    where = tmp_path / "small"
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip() or 'not root'}")
-    try:
+    with mounted_tmpfs(tmp_path / "small", "1m") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(folder: Path, leave: int = 0) -> None:
-    """Fill the filesystem of ``folder`` until ``leave`` bytes or fewer are free."""
-    with open(folder / "filler", "wb") as f:
-        chunk = b"\0" * 4096
-        try:
-            while True:
-                free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
-                if free <= leave:
-                    break
-                f.write(chunk)
-                f.flush()
-        except OSError:
-            pass
 
 
 def files_under(folder: Path) -> list[str]:

@@ -144,7 +144,8 @@ def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(app_home, monke
 
     import streamlit as st
 
-    from tests.test_jobs import fill, mounted_tmpfs
+    from tests.helpers import fill_disk as fill
+    from tests.helpers import mounted_tmpfs
 
     with mounted_tmpfs(tmp_path / "disk", "32m") as disk:
         home = disk / "home"
