@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from lenet.config import LeNetConfig
 from lenet.infer import write_atomic
@@ -43,6 +43,19 @@ State = Literal["queued", "running", "done", "failed", "cancelled", "interrupted
 FINAL: tuple[State, ...] = ("done", "failed", "cancelled", "interrupted")
 CANCEL_GRACE_S = 10.0  # a worker that ignores the cancel file this long is killed
 STALE_TMP_S = 600.0  # a ``.ID.tmp`` folder this old was left by a manager that crashed
+
+# Starts a job's worker: (command, environment, log file opened for appending) -> its process.
+Launcher = Callable[[list[str], dict[str, str], BinaryIO], "subprocess.Popen[bytes]"]
+
+
+def launch_worker(cmd: list[str], env: dict[str, str], log: BinaryIO) -> subprocess.Popen[bytes]:
+    """Start a worker process (the default ``Launcher``): output to ``log``, its own session.
+
+    The worker watches its parent and stops when the server that started it dies.
+    """
+    return subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
 
 
 def storage_problem(exc: OSError, where: Path) -> str:
@@ -167,6 +180,7 @@ class JobManager:
         workers: int = 1,
         limits: Limits | None = None,
         data_path: str | None = None,
+        launcher: Launcher = launch_worker,
     ) -> None:
         """Open (or create) the job folder and mark orphaned running jobs as interrupted.
 
@@ -175,6 +189,7 @@ class JobManager:
             workers: how many jobs run at once.
             limits: what this manager accepts.
             data_path: MNIST for the workers (default: their ``MNIST_PATH`` / Keras).
+            launcher: starts a worker process (tests start a stand-in instead).
         """
         self.home = Path(home) if home is not None else lenet_home()
         self.root = self.home / "jobs"
@@ -189,6 +204,7 @@ class JobManager:
         self.workers = max(1, int(workers))
         self.limits = limits or Limits()
         self.data_path = data_path
+        self._launch = launcher
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._exiting: list[subprocess.Popen[bytes]] = []  # ended jobs whose process still exits
         self._lock = threading.RLock()
@@ -454,10 +470,7 @@ class JobManager:
         proc = None
         try:
             with open(folder / "worker.log", "ab") as log:
-                # The worker watches its parent and stops when the server that started it dies.
-                proc = subprocess.Popen(
-                    cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-                )
+                proc = self._launch(cmd, env, log)
             job.state, job.started, job.pid = "running", _now(), proc.pid
             self._save(job)
         except OSError as exc:

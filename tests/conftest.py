@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Training precision is pinned: ``auto`` picks bf16 on CPUs with native bf16, whose rounding
@@ -15,18 +14,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lenet.config import LeNetConfig  # noqa: E402
+from tests.helpers import SMALL_MNIST  # noqa: E402
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SMALL_MNIST = FIXTURES / "mnist_small.npz"
 TINY = LeNetConfig(epochs=1, batch_size=64, validation_split=0.1, seed=3)
-
-
-def full_mnist_path() -> Path | None:
-    """The full MNIST from MNIST_PATH or the shared folder, or None (slow tests skip)."""
-    env = os.environ.get("MNIST_PATH")
-    candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist.npz")
-    return next((p for p in candidates if p.exists()), None)
 
 
 @pytest.fixture(scope="session")

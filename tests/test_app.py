@@ -1,6 +1,5 @@
 """Page logic under Streamlit's AppTest (the canvas itself is tested in a real browser)."""
 
-import base64
 import io
 import json
 import shutil
@@ -12,6 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet.store import BUNDLED_ROOT
+from tests.helpers import canvas_state, stroke_canvas
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -33,31 +33,12 @@ def bundled_names() -> list[str]:
     )
 
 
-def canvas_state(image: np.ndarray) -> dict:
-    """What the drawable canvas puts in session state after a stroke: (280, 280, 4) RGBA."""
-    buf = io.BytesIO()
-    Image.fromarray(image, "RGBA").save(buf, format="PNG")
-    data = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return {
-        "drawing": {"raw": {"objects": [{"type": "path"}]}, "data": data},
-        "backgroundFit": None,
-    }
-
-
-def stroke_canvas(digit_28: np.ndarray) -> np.ndarray:
-    """A 280x280 RGBA canvas with an MNIST digit drawn large, white on black."""
-    grey = np.kron(digit_28, np.ones((8, 8), np.uint8))
-    canvas = np.zeros((280, 280), np.uint8)
-    canvas[28:252, 28:252] = grey
-    return np.dstack([canvas, canvas, canvas, np.full_like(canvas, 255)])
-
-
 def test_home_lists_bundled_and_user_models(home):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     table = at.dataframe[0].value
     names = list(table["model"])
-    assert names == bundled_names() + ["tiny"] or set(names) == set(bundled_names()) | {"tiny"}
+    assert names == bundled_names() + ["tiny"]  # bundled first, then yours
     row = table[table["model"] == "tiny"].iloc[0]
     assert row["source"] == "yours"
     assert not at.warning

@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from lenet.feedback import FeedbackStore
-from tests.test_store import ENTRY_DAMAGE, damage_entry
+from tests.helpers import ENTRY_DAMAGE, damage_entry
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from lenet.cli import main
 from lenet.store import ModelStore
-from tests.conftest import SMALL_MNIST
+from tests.helpers import SMALL_MNIST
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -54,7 +54,7 @@ def test_a_finetune_job_reports_before_and_after_on_held_out_drawings(
     x_test, y_test = small_mnist[2], small_mnist[3]
     for image, digit in zip(x_test[:40], y_test[:40], strict=True):
         feedback.add(int(digit), image, {"tiny": int(digit)})
-    from tests.conftest import SMALL_MNIST
+    from tests.helpers import SMALL_MNIST
 
     manager = JobManager(home, data_path=str(SMALL_MNIST))
     try:

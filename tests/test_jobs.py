@@ -12,11 +12,9 @@ import pytest
 from lenet.config import LeNetConfig
 from lenet.jobs import JobError, JobManager, Limits
 from lenet.store import ModelStore
-from tests.conftest import SMALL_MNIST
+from tests.helpers import QUICK, SMALL_MNIST, StandInWorkers, good_job, mounted_tmpfs, write_job
 from tests.helpers import fill_disk as fill
-from tests.helpers import mounted_tmpfs
 
-QUICK = LeNetConfig(epochs=1, batch_size=64, train_subset=300, validation_split=0.1)
 SLOW = LeNetConfig(epochs=30, batch_size=8, validation_split=0.1)  # minutes: to be stopped
 
 
@@ -154,11 +152,12 @@ def test_limits_are_enforced(tmp_path, config, name, limits, message):
     assert manager.list() == []
 
 
-def test_queue_limit_and_names(tmp_path, monkeypatch):
-    monkeypatch.setattr(JobManager, "_start", lambda self, job: None)  # keep them all queued
-    manager = JobManager(tmp_path, workers=1, limits=Limits(max_queued=2))
+def test_queue_limit_and_names(tmp_path):
+    workers = StandInWorkers()
+    manager = JobManager(tmp_path, workers=1, limits=Limits(max_queued=2), launcher=workers)
     try:
         manager.submit(SLOW, "one")
+        assert len(workers.started) == 1  # "one" runs (it never ends); the rest wait
         with pytest.raises(JobError, match="already trains"):
             manager.submit(SLOW, "one")
         with pytest.raises(ValueError, match="invalid"):
@@ -171,23 +170,6 @@ def test_queue_limit_and_names(tmp_path, monkeypatch):
 
 
 # --- damaged job state, full disks, restarts, priority, cancel latency ---
-
-
-def write_job(home, job_id, text):
-    folder = home / "jobs" / job_id
-    folder.mkdir(parents=True)
-    if text is None:
-        (folder / "job.json").mkdir()  # cannot be read as a file
-    else:
-        (folder / "job.json").write_text(text)
-    return folder
-
-
-def good_job(job_id, name, **extra):
-    return json.dumps(
-        {"id": job_id, "name": name, "config": QUICK.to_dict(), "state": "done", "created": 1.0}
-        | extra
-    )
 
 
 def test_damaged_job_files_are_reported_and_kept(tmp_path):
@@ -307,21 +289,13 @@ def test_the_worker_runs_at_a_lower_priority_than_the_server(manager):
         manager.wait(job.id, timeout_s=30)
 
 
-def test_a_result_shows_at_once_while_the_worker_process_still_exits(tmp_path, monkeypatch):
-    procs = []
-
-    def start(self, job):  # a "worker" that wrote its result but takes long to exit
-        proc = subprocess.Popen(["sleep", "60"])
-        procs.append(proc)
-        self._procs[job.id] = proc
-        job.state, job.started, job.pid = "running", time.time(), proc.pid
-        self._save(job)
-
-    monkeypatch.setattr(JobManager, "_start", start)
-    manager = JobManager(tmp_path)
+def test_a_result_shows_at_once_while_the_worker_process_still_exits(tmp_path):
+    workers = StandInWorkers()  # a "worker" that wrote its result but takes long to exit
+    manager = JobManager(tmp_path, launcher=workers)
     try:
         job = manager.submit(QUICK, "exiting")
         assert manager.get(job.id).state == "running"
+        assert job.pid == workers.started[0].pid
         (tmp_path / "jobs" / job.id / "cancel").touch()
         (tmp_path / "jobs" / job.id / "result.json").write_text(
             json.dumps({"state": "cancelled", "error": "cancelled; nothing was saved"})
@@ -330,7 +304,7 @@ def test_a_result_shows_at_once_while_the_worker_process_still_exits(tmp_path, m
         assert ended.state == "cancelled" and ended.error == "cancelled; nothing was saved"
     finally:
         manager.shutdown()
-    assert procs[0].poll() is not None  # shutdown still ends the exiting process
+    assert workers.started[0].poll() is not None  # shutdown still ends the exiting process
 
 
 def test_the_estimate_uses_the_start_up_and_evaluation_measured_here(tmp_path):

@@ -148,7 +148,7 @@ def test_the_store_cleans_stale_temporaries_when_it_starts(tmp_path):
 @pytest.mark.parametrize("how", ["full", "read-only"])
 def test_cli_train_on_a_full_or_read_only_home_exits_2_with_one_sentence(small_fs, capsys, how):
     from lenet.cli import main
-    from tests.conftest import SMALL_MNIST
+    from tests.helpers import SMALL_MNIST
 
     store = ModelStore(home=small_fs / "home", bundled_root=None)
     if how == "full":

@@ -7,6 +7,7 @@ import pytest
 from lenet import store as store_mod
 from lenet.model import predict_proba
 from lenet.store import ModelStore, StoreError, validate_name
+from tests.helpers import ENTRY_DAMAGE, damage_entry
 
 
 def copy_store(src: ModelStore, tmp_path) -> ModelStore:
@@ -227,59 +228,6 @@ def test_export_int8_is_small_and_agrees(tiny_store, tmp_path, small_mnist):
     ).mean()
     assert agree > 0.95
     assert store.export_report("tiny")["int8_kb"] == report["int8_kb"]
-
-
-# --- every file of an entry is checked when listed ---
-def _lambda_keras(path) -> None:
-    """Rewrite a .keras archive so its model holds a Lambda layer."""
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        members = {n: archive.read(n) for n in archive.namelist()}
-    config = json.loads(members["config.json"])
-    config["config"]["layers"].append(
-        {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "evil"}}
-    )
-    members["config.json"] = json.dumps(config).encode()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    path.write_bytes(buf.getvalue())
-
-
-def _truncate(path) -> None:
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
-
-
-ENTRY_DAMAGE = {
-    "empty tflite": ("model.tflite", lambda p: p.write_bytes(b"")),
-    "truncated tflite": ("model.tflite", _truncate),
-    "lambda layer": ("Lambda", _lambda_keras),
-    "card of wrong types": ("card.json", lambda p: p.write_text('{"accuracy": "high"}')),
-    "card a list": ("card.json", lambda p: p.write_text("[1, 2]")),
-    "history of strings": ("history.json", lambda p: p.write_text('[{"loss": "low"}]')),
-    "history an object": ("history.json", lambda p: p.write_text('{"loss": 1}')),
-    "report of wrong types": ("report.json", lambda p: p.write_text('{"n": "many"}')),
-    "report with a bad matrix": (
-        "report.json",
-        lambda p: p.write_text(
-            json.dumps({**json.loads(p.read_text()), "confusion": [[1, 2], [3]]})
-        ),
-    ),
-    "garbage config": ("config.json", lambda p: p.write_text("\x00\x01 not json")),
-    "config of wrong types": ("config.json", lambda p: p.write_text('{"epochs": "ten"}')),
-    "truncated filters": ("c1_filters.npy", _truncate),
-}
-
-
-def damage_entry(store: ModelStore, name: str, case: str) -> None:
-    """Copy ``tiny`` to ``name`` and damage one of its files as ``case`` says."""
-    shutil.copytree(store.path("tiny"), store.user_root / name)
-    reason, damage = ENTRY_DAMAGE[case]
-    file = reason if "." in reason else "model.keras"
-    damage(store.user_root / name / file)
 
 
 @pytest.mark.parametrize("case", list(ENTRY_DAMAGE))

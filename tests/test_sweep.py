@@ -22,7 +22,7 @@ from lenet.sweep import (
     run_sweep,
     trials_table,
 )
-from tests.conftest import SMALL_MNIST
+from tests.helpers import SMALL_MNIST
 
 ROOT = Path(__file__).resolve().parents[1]
 

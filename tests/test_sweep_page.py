@@ -1,5 +1,6 @@
 """The Sweep page under AppTest: empty state, a finished study's table and plots, launching."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,26 +33,32 @@ def test_no_study_yet(sweep_page):
     assert "No sweeps yet" in at.info[0].value
 
 
-def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small_mnist):
+# Four configurations, all valid: the grid sampler draws each once, so all four trials complete.
+GRID = {"params": {"learning_rate": [0.01, 0.001], "batch_size": [32, 64]}, "base": {"epochs": 1}}
+
+
+def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small_mnist, tmp_path):
+    space = tmp_path / "grid.json"
+    space.write_text(json.dumps(GRID))
     settings = SweepSettings(
-        space="blocks-filters-lr", trials=4, subset=300, epochs=1, study="mine", seed=2
+        space=str(space), trials=4, sampler="grid", subset=300, study="mine", seed=2
     )
     study = run_sweep(settings, small_mnist[:2])
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
     at = sweep_page()
     at.selectbox(key="sweep_view").set_value("mine").run()
     table = at.dataframe[0].value
     assert list(table["trial"]) == [r["trial"] for r in trials_table(study)]
-    complete = sum(t.state.name == "COMPLETE" for t in study.trials)
-    assert f"**4 trials**, {complete} completed" in " ".join(m.value for m in at.markdown)
-    if complete >= 2:
-        assert len(at.get("plotly_chart")) == 3
-        at.text_input(key="sweep_model_name").set_value("mine-best").run()
-        at.button(key="sweep_retrain").click().run()
-        assert not at.exception and "Queued mine-best" in at.success[0].value
-        job = JobManager(app_home.home).list()[0]
-        best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
-        assert job.name == "mine-best" and job.lenet_config.train_subset is None
-        assert job.lenet_config.learning_rate == best.params["learning_rate"]
+    assert "**4 trials**, 4 completed" in " ".join(m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 3
+    at.text_input(key="sweep_model_name").set_value("mine-best").run()
+    at.button(key="sweep_retrain").click().run()
+    assert not at.exception and "Queued mine-best" in at.success[0].value
+    job = JobManager(app_home.home).list()[0]
+    best = max(study.trials, key=lambda t: t.value)
+    assert job.name == "mine-best" and job.lenet_config.train_subset is None
+    assert job.lenet_config.learning_rate == best.params["learning_rate"]
+    assert job.lenet_config.batch_size == best.params["batch_size"]
 
 
 def test_start_sweep_queues_a_sweep_job(sweep_page, app_home):

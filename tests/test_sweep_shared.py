@@ -20,7 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet.jobs import JobManager
-from tests.conftest import SMALL_MNIST
+from tests.helpers import SMALL_MNIST
 from tests.pg_cluster import ClusterUnavailable, postgres_cluster
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -124,7 +124,7 @@ def test_the_queue_resumes_when_the_server_starts(app_home, monkeypatch):
 
     import streamlit as st
 
-    from tests.test_jobs import good_job, write_job
+    from tests.helpers import good_job, write_job
 
     write_job(app_home.home, "123abc", good_job("123abc", "left-queued", state="queued"))
     started = []

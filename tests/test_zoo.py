@@ -9,7 +9,7 @@ from lenet.data import load_mnist
 from lenet.evaluate import evaluate_predictor
 from lenet.store import BUNDLED_ROOT, ModelStore
 from lenet.zoo import ZOO
-from tests.conftest import full_mnist_path
+from tests.helpers import full_mnist_path
 
 REQUIRED = {
     "lenet5-1998": 0.989,
