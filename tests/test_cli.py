@@ -66,6 +66,7 @@ def test_train_dry_run_saves_nothing(store, capsys):
     assert [c.name for c in store.list()] == ["tiny"]
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_train_saves_a_model_with_flags(store, capsys):
     code = main(
         [

@@ -40,6 +40,7 @@ def test_mix_gives_drawings_about_a_fifth():
     assert mix(x_m, y_m, x_d[:0], y_d[:0])[0] is x_m
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_a_finetune_job_reports_before_and_after_on_held_out_drawings(
     tmp_path, tiny_store, small_mnist
 ):

@@ -35,6 +35,7 @@ def wait_for(predicate, timeout=120.0):
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_a_job_trains_evaluates_and_saves(manager, tmp_path):
     job = manager.submit(QUICK, "quick")
     assert job.state == "running" and job.pid
@@ -45,6 +46,7 @@ def test_a_job_trains_evaluates_and_saves(manager, tmp_path):
     assert len(done.progress["history"]) == 1
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_queue_order_and_cancel_while_queued(manager):
     first = manager.submit(QUICK, "first")
     second = manager.submit(QUICK.replace(seed=1), "second")
@@ -58,6 +60,7 @@ def test_queue_order_and_cancel_while_queued(manager):
     assert manager.get(third.id).state == "cancelled"
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_cancel_while_running_stops_quickly_and_saves_nothing(manager, tmp_path):
     job = manager.submit(SLOW, "slow")
     wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
@@ -69,6 +72,7 @@ def test_cancel_while_running_stops_quickly_and_saves_nothing(manager, tmp_path)
     assert ModelStore(home=tmp_path, bundled_root=None).list() == []
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_a_crashing_job_fails_with_its_reason(tmp_path):
     manager = JobManager(tmp_path, data_path=str(tmp_path / "missing.npz"))
     try:
@@ -79,6 +83,7 @@ def test_a_crashing_job_fails_with_its_reason(tmp_path):
     assert "MNIST_PATH" in ended.error
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_a_killed_worker_fails_and_leaves_nothing_half_saved(manager, tmp_path):
     job = manager.submit(SLOW, "killed")
     wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
@@ -89,6 +94,7 @@ def test_a_killed_worker_fails_and_leaves_nothing_half_saved(manager, tmp_path):
     assert not models.exists() or list(models.iterdir()) == []
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_state_survives_a_restart_and_orphans_become_interrupted(manager, tmp_path):
     queued_cfg = QUICK.replace(seed=5)
     job = manager.submit(SLOW, "orphan")
@@ -259,6 +265,7 @@ os._exit(0)  # the server stops; its worker lives on and notices
 """
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_a_run_whose_server_stopped_is_interrupted_not_cancelled(tmp_path):
     out = subprocess.run(
         [sys.executable, "-c", SERVER, str(tmp_path), str(SMALL_MNIST)],
@@ -279,6 +286,7 @@ def test_a_run_whose_server_stopped_is_interrupted_not_cancelled(tmp_path):
     )
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_the_worker_runs_at_a_lower_priority_than_the_server(manager):
     job = manager.submit(SLOW, "nice")
     wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")

@@ -128,6 +128,7 @@ def test_yaml_space_and_parameter_mapping(tmp_path):
         config_from_params(LeNetConfig(), {"conv_blocks": 3, "padding": "valid"})
 
 
+@pytest.mark.slow  # a worker subprocess trains
 def test_cli_sweep_goes_through_the_job_manager(tmp_path, capsys):
     from lenet.jobs import JobManager
     from lenet.store import ModelStore

@@ -23,6 +23,7 @@ from lenet.jobs import JobManager
 from tests.helpers import SMALL_MNIST
 from tests.pg_cluster import ClusterUnavailable, postgres_cluster
 
+pytestmark = pytest.mark.slow  # worker processes and a PostgreSQL server
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 # 3 x 2 x 2 = 12 configurations: two workers drawing 2 each collide now and then, and must
