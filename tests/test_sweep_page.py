@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet.jobs import JobManager
 from lenet.sweep import SweepSettings, run_sweep, trials_table
+from tests.helpers import good_job, write_job
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -137,11 +138,14 @@ def test_the_page_warns_before_launch_when_mnist_is_missing(sweep_page, tmp_path
 
 
 def test_an_old_failure_goes_once_a_later_sweep_finished(sweep_page, app_home):
-    manager = JobManager(app_home.home)
-    old = manager.submit_sweep(SweepSettings(space="blocks-filters-lr", study="a"))
-    manager._finish(manager.get(old.id), "failed", "the old failure")
-    new = manager.submit_sweep(SweepSettings(space="blocks-filters-lr", study="b"))
-    manager._finish(manager.get(new.id), "done")
+    ended = [("1aaa", "a", "failed", "the old failure"), ("2bbb", "b", "done", "")]
+    for created, (job_id, study, state, error) in enumerate(ended):
+        job = good_job(
+            job_id, f"sweep-{study}", kind="sweep", sweep={"study": study}, state=state,
+            error=error, created=float(created),
+        )  # fmt: skip
+        write_job(app_home.home, job_id, job)
+    assert [j.state for j in JobManager(app_home.home).list()] == ["failed", "done"]
     at = sweep_page()
     assert not any("the old failure" in t for t in page_texts(at))
     assert any("sweep-b: done" in s.value for s in at.success)
