@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,3 +43,8 @@ def fill_disk(folder: Path, leave: int = 0) -> None:
                 f.flush()
         except OSError:
             pass
+
+
+def visible(markdown: str) -> str:
+    """What a reader sees of Streamlit markdown whose special characters were escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
