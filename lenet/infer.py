@@ -20,7 +20,7 @@ def _interpreter_class() -> Any:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # fall back to TensorFlow's own, slower to import
-        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+        from tensorflow.lite import Interpreter
     return Interpreter
 
 
@@ -134,8 +134,8 @@ class FeatureReader:
         try:
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
         except ImportError:  # TensorFlow's own interpreter has the same options
-            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
-            from tensorflow.lite.experimental import OpResolverType  # type: ignore[no-redef]
+            from tensorflow.lite import Interpreter
+            from tensorflow.lite.experimental import OpResolverType
         import warnings
 
         try:
@@ -172,8 +172,8 @@ class FeatureReader:
         try:
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
         except ImportError:
-            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
-            from tensorflow.lite.experimental import OpResolverType  # type: ignore[no-redef]
+            from tensorflow.lite import Interpreter
+            from tensorflow.lite.experimental import OpResolverType
         try:
             interp = Interpreter(
                 model_content=model_content,

@@ -20,6 +20,7 @@ with one sentence and leaves no half-made job behind.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import secrets
@@ -372,7 +373,7 @@ class JobManager:
             sweep={**settings_dict(settings), "study": study},
         )
 
-    def _enqueue(self, check: Callable[[list[Job]], None], **fields: Any) -> Job:
+    def _enqueue(self, check: Callable[[builtins.list[Job]], None], **fields: Any) -> Job:
         """Write a new queued job atomically, after the queue limit and ``check`` pass."""
         with self._lock:
             jobs = self._load_all()

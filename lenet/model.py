@@ -11,6 +11,8 @@ others ``f``, then ``output``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -46,8 +48,8 @@ class SparseConv2D(layers.Layer):
         in_maps: int,
         kernel_size: int = 5,
         activation: str | None = None,
-        **kwargs,
-    ) -> None:  # type: ignore[no-untyped-def]
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.table = [list(map(int, t)) for t in table]
         self.in_maps = int(in_maps)

@@ -12,6 +12,7 @@ only the small JSON files and checks the archives, so it never imports TensorFlo
 
 from __future__ import annotations
 
+import builtins
 import errno
 import io
 import json
@@ -334,7 +335,7 @@ def clean_stale_temporaries(root: Path, now: float | None = None) -> list[str]:
         The names of the folders removed.
     """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(root))
     except OSError:
@@ -466,7 +467,7 @@ class ModelStore:
         except (TypeError, ValueError) as exc:
             raise StoreError(f"config.json of {name!r} is invalid: {exc}") from exc
 
-    def history(self, name: str) -> list[dict[str, float]]:
+    def history(self, name: str) -> builtins.list[dict[str, float]]:
         return _read_json(self.path(name) / "history.json")
 
     def report(self, name: str) -> Report:
@@ -555,7 +556,7 @@ class ModelStore:
         name: str,
         model: Any,
         config: LeNetConfig,
-        history: list[dict[str, float]],
+        history: builtins.list[dict[str, float]],
         report: Report,
         train_seconds: float,
         description: str = "",

@@ -292,7 +292,7 @@ def open_storage(url: str, busy_timeout_s: float = 30.0, heartbeat: bool = False
         engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_s}}
     else:
         engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
-    beats = {"heartbeat_interval": HEARTBEAT_S, "grace_period": 3 * HEARTBEAT_S}
+    beats: dict[str, Any] = {"heartbeat_interval": HEARTBEAT_S, "grace_period": 3 * HEARTBEAT_S}
     error: Exception | None = None
     for attempt in range(4):
         try:

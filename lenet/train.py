@@ -288,7 +288,7 @@ def _make_train_steps(
     images: tf.Tensor,
     labels: tf.Tensor,
     config: LeNetConfig,
-):  # type: ignore[no-untyped-def]
+) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
     """A compiled loop over K batches: one Python call, one graph, per ``CHUNK_IMAGES``."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     augment = config.augmented
