@@ -66,6 +66,8 @@ class Limits:
 
 @dataclass
 class Job:
+    """One training or sweep job, as stored in its folder's ``job.json``."""
+
     id: str
     name: str  # the model name the result is saved under
     config: dict[str, Any]
@@ -83,10 +85,12 @@ class Job:
 
     @property
     def final(self) -> bool:
+        """Whether the job has ended (done, failed, cancelled or interrupted)."""
         return self.state in FINAL
 
     @property
     def lenet_config(self) -> LeNetConfig:
+        """The job's configuration as a ``LeNetConfig``."""
         return LeNetConfig.from_dict(self.config)
 
 

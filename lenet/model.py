@@ -11,6 +11,7 @@ others ``f``, then ``output``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -29,7 +30,7 @@ LECUN_C3_TABLE: tuple[tuple[int, ...], ...] = (
 
 
 @keras.saving.register_keras_serializable(package="lenet")
-def scaled_tanh(x):  # type: ignore[no-untyped-def]
+def scaled_tanh(x: Any) -> Any:
     """LeCun's squashing function f(a) = 1.7159 tanh(2a/3)."""
     return 1.7159 * ops.tanh(x * (2.0 / 3.0))
 
@@ -47,9 +48,18 @@ class SparseConv2D(layers.Layer):
         table: list[list[int]],
         in_maps: int,
         kernel_size: int = 5,
-        activation: str | None = None,
+        activation: str | Callable[[Any], Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        """Create the layer.
+
+        Args:
+            table: for each output map, the input maps it reads.
+            in_maps: the number of input maps.
+            kernel_size: the side of each square kernel.
+            activation: a Keras activation (name or function), or None for linear.
+            **kwargs: the base layer's arguments (name, dtype, ...).
+        """
         super().__init__(**kwargs)
         self.table = [list(map(int, t)) for t in table]
         self.in_maps = int(in_maps)
@@ -62,7 +72,8 @@ class SparseConv2D(layers.Layer):
             place[row, i * len(self.table) + o] = 1.0
         self._place = place
 
-    def build(self, input_shape) -> None:  # type: ignore[no-untyped-def]
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create the sparse kernel (LeCun uniform) and the bias."""
         k, n = self.kernel_size, self._place.shape[0]
         limit = float(np.sqrt(3.0 / (k * k * n / len(self.table))))  # LeCun uniform, mean fan-in
         self.kernel = self.add_weight(
@@ -72,14 +83,16 @@ class SparseConv2D(layers.Layer):
         )
         self.bias = self.add_weight(name="bias", shape=(len(self.table),), initializer="zeros")
 
-    def call(self, x):  # type: ignore[no-untyped-def]
+    def call(self, x: Any) -> Any:
+        """Convolve ``x`` with the dense kernel the table scatters the weights into."""
         k, out = self.kernel_size, len(self.table)
         dense = ops.matmul(self.kernel, ops.convert_to_tensor(self._place, dtype=self.kernel.dtype))
         dense = ops.reshape(dense, (k, k, self.in_maps, out))  # (k, k, in, out)
         y = ops.conv(x, ops.cast(dense, x.dtype), padding="valid") + ops.cast(self.bias, x.dtype)
         return self.activation(y)
 
-    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """(N, H - k + 1, W - k + 1, maps): a valid convolution."""
         n, h, w, _ = input_shape
         k = self.kernel_size
         return (
@@ -89,7 +102,8 @@ class SparseConv2D(layers.Layer):
             len(self.table),
         )
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
+        """The layer's config, with its table, for saving."""
         return {
             **super().get_config(),
             "table": self.table,
@@ -99,7 +113,7 @@ class SparseConv2D(layers.Layer):
         }
 
 
-def _activation(name: str):  # type: ignore[no-untyped-def]
+def _activation(name: str) -> str | Callable[[Any], Any]:
     return scaled_tanh if name == "scaled_tanh" else name
 
 

@@ -103,6 +103,7 @@ class ModelCard:
 
     @property
     def broken(self) -> bool:
+        """Whether the entry is damaged (``error`` says why)."""
         return bool(self.error)
 
 
@@ -424,9 +425,11 @@ class ModelStore:
         raise StoreError(f"no model named {name!r} (see `python -m lenet list`)")
 
     def is_bundled(self, name: str) -> bool:
+        """Whether ``name`` is one of the bundled, read-only models."""
         return self.bundled_root is not None and (self.bundled_root / name).is_dir()
 
     def names(self) -> list[str]:
+        """The names of all entries, bundled first, each root sorted."""
         found: list[str] = []
         for root, _ in self._roots():
             if root.is_dir():
@@ -462,15 +465,18 @@ class ModelStore:
         return cards
 
     def config(self, name: str) -> LeNetConfig:
+        """A model's configuration; raises ``StoreError`` when it is missing or invalid."""
         try:
             return LeNetConfig.from_dict(_read_json(self.path(name) / "config.json"))
         except (TypeError, ValueError) as exc:
             raise StoreError(f"config.json of {name!r} is invalid: {exc}") from exc
 
     def history(self, name: str) -> builtins.list[dict[str, float]]:
+        """A model's training history: one dict of metrics per epoch."""
         return _read_json(self.path(name) / "history.json")
 
     def report(self, name: str) -> Report:
+        """A model's test report; raises ``StoreError`` when it is missing or invalid."""
         try:
             return Report.from_dict(_read_json(self.path(name) / "report.json"))
         except TypeError as exc:

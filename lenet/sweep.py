@@ -364,6 +364,8 @@ def make_sampler(kind: str, space: dict[str, Any], seed: int | None) -> Any:
 
 @dataclass(frozen=True)
 class SweepSettings:
+    """What a sweep runs: its search space, trial count, sampler, storage and study."""
+
     space: str
     trials: int = 8
     sampler: str = "random"
@@ -389,6 +391,7 @@ class SweepSettings:
 
     @property
     def study_name(self) -> str:
+        """The study's name: ``study`` when given, else the space file's stem."""
         return self.study or Path(self.space).stem
 
 
