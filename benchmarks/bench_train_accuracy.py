@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
 
-from lenet import store as store_module  # noqa: E402
+
 from lenet.data import load_mnist  # noqa: E402
 from lenet.zoo import ZOO  # noqa: E402
 
@@ -49,7 +49,7 @@ def main() -> int:
 
     x_train, y_train, x_test, y_test = load_mnist(args.data)
     config = ZOO[args.model][0]
-    bundled = ModelStore(bundled_root=store_module.BUNDLED_ROOT).card(args.model).accuracy
+    bundled = ModelStore().card(args.model).accuracy
     print(f"{args.model}: {config.epochs} epochs, batch {config.batch_size}; bundled {bundled:.2%}")
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs")
     curve: list[tuple[int, float, float]] = []  # (epoch, cumulative train s, test accuracy)

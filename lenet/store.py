@@ -13,6 +13,7 @@ only the small JSON files and checks the archives, so it never imports TensorFlo
 from __future__ import annotations
 
 import builtins
+import enum
 import errno
 import io
 import json
@@ -35,6 +36,7 @@ from lenet.config import LeNetConfig
 from lenet.evaluate import Report
 from lenet.infer import FeatureReader, Predictor, fsync_dir, write_atomic
 
+# The checkout's bundled models; an installed package finds them through ``LENET_BUNDLED``.
 BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FILES = ("model.keras", "config.json", "history.json", "report.json", "card.json")
@@ -68,6 +70,24 @@ def lenet_home() -> Path:
         return Path(env).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(cache) / "lenet-studio"
+
+
+def default_bundled_root() -> Path | None:
+    """``LENET_BUNDLED``, or the checkout's ``assets/models`` when it exists, else None.
+
+    Read on each call, so an installed package (whose folder holds no ``assets/``) can be
+    pointed at the bundled models, and tests can point it elsewhere.
+    """
+    env = os.environ.get("LENET_BUNDLED")
+    if env:
+        return Path(env).expanduser()
+    return BUNDLED_ROOT if BUNDLED_ROOT.is_dir() else None
+
+
+class _Default(enum.Enum):
+    """The marker of an argument left to its environment default."""
+
+    FROM_ENV = enum.auto()
 
 
 def validate_name(name: object) -> str:
@@ -397,16 +417,23 @@ def storage_problem(exc: BaseException, where: Path) -> str | None:
 class ModelStore:
     """Bundled and user models by name; user names may not shadow bundled ones."""
 
-    def __init__(self, home: Path | None = None, bundled_root: Path | None = BUNDLED_ROOT) -> None:
+    def __init__(
+        self,
+        home: Path | None = None,
+        bundled_root: Path | None | _Default = _Default.FROM_ENV,
+    ) -> None:
         """Open the store.
 
         Args:
             home: the user's folder (``LENET_HOME`` by default); models live in ``home/models``.
-            bundled_root: the read-only bundled models, or ``None`` for none.
+            bundled_root: the read-only bundled models (``default_bundled_root()`` by default), or
+                ``None`` for none.
         """
         self.home = Path(home) if home is not None else lenet_home()
         self.user_root = self.home / "models"
-        self.bundled_root = bundled_root
+        self.bundled_root = (
+            default_bundled_root() if bundled_root is _Default.FROM_ENV else bundled_root
+        )
         if str(self.user_root) not in _CLEANED:  # once per process: stores are made often
             _CLEANED.add(str(self.user_root))
             clean_stale_temporaries(self.user_root)
