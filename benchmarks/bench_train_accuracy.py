@@ -7,7 +7,7 @@ is chosen by it, and the model is not saved. Prints each epoch's cumulative trai
 accuracy, and the final test accuracy next to the bundled model's (trained with the earlier,
 slower path) with their difference in points.
 
-    python benchmarks/bench_train_accuracy.py [--model lenet5-best] [--precision auto]
+    python -m benchmarks.bench_train_accuracy [--model lenet5-best] [--precision auto]
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from anywhere
 
 
 from lenet.data import load_mnist  # noqa: E402
