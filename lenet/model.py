@@ -29,13 +29,19 @@ LECUN_C3_TABLE: tuple[tuple[int, ...], ...] = (
 )  # fmt: skip
 
 
-@keras.saving.register_keras_serializable(package="lenet")
+# Saved models name the custom objects "lenet.model>NAME", so that Keras alone, failing to load
+# one, says which module to import ("Could not locate function 'lenet.model>scaled_tanh' ...
+# make sure they are all imported"). Models saved before as "lenet>NAME" load too (below).
+PACKAGE = "lenet.model"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 def scaled_tanh(x: Any) -> Any:
     """LeCun's squashing function f(a) = 1.7159 tanh(2a/3)."""
     return 1.7159 * ops.tanh(x * (2.0 / 3.0))
 
 
-@keras.saving.register_keras_serializable(package="lenet")
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class SparseConv2D(layers.Layer):
     """A valid-padding conv whose output maps each see only some input maps.
 
@@ -111,6 +117,12 @@ class SparseConv2D(layers.Layer):
             "kernel_size": self.kernel_size,
             "activation": keras.activations.serialize(self.activation),
         }
+
+
+# The names the bundled models (and any saved before) were stored under.
+keras.saving.get_custom_objects().update(
+    {"lenet>scaled_tanh": scaled_tanh, "lenet>SparseConv2D": SparseConv2D}
+)
 
 
 def _activation(name: str) -> str | Callable[[Any], Any]:
