@@ -13,7 +13,6 @@ from typing import Any
 import streamlit as st
 
 from lenet import plots
-from lenet import store as store_module
 from lenet.analysis import Example
 from lenet.evaluate import Report
 from lenet.feedback import FeedbackStore
@@ -39,9 +38,9 @@ def require_router() -> None:
 
 
 def store() -> ModelStore:
-    """The model store (reads ``LENET_HOME`` and the bundled root on each call, so tests can
+    """The model store (reads ``LENET_HOME`` and ``LENET_BUNDLED`` on each call, so tests can
     point them elsewhere)."""
-    return ModelStore(bundled_root=store_module.BUNDLED_ROOT)
+    return ModelStore()
 
 
 def _store_signature(model_store: ModelStore) -> str:

@@ -5,18 +5,15 @@ The drawings (``lenet.drawn``) imitate how people draw with a mouse: several sty
 position, slant, rotation and stroke width. No model is trained on them. Each model is scored
 on the MNIST-faithful pipeline (``to_mnist``) and on the naive whole-canvas 28x28 resize.
 
-    python benchmarks/bench_drawn.py [--per-digit 300] [--seed 0]
+    python -m benchmarks.bench_drawn [--per-digit 300] [--seed 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 import numpy as np  # noqa: E402
 

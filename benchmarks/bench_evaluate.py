@@ -16,7 +16,7 @@ a quiet machine).
 
 Targets (issue 16): metrics within 2 s of navigation, the confusion matrix within 3 s.
 
-    python benchmarks/bench_evaluate.py [--repeats 3]
+    python -m benchmarks.bench_evaluate [--repeats 3]
 """
 
 from __future__ import annotations
@@ -31,10 +31,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-# The server helpers are shared with the browser tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-import browser_util as bu  # noqa: E402
+from devkit import browser_util as bu  # the browser tests' server and mouse helpers
 
 METRICS_TARGET_S = 2.0
 CONFUSION_TARGET_S = 3.0

@@ -4,19 +4,16 @@ Feature maps (C1, C3) + occlusion saliency for one class + the colour mosaics th
 from a 28x28 preprocessed drawing; median and p95 over repeated drawings. Target: under 50 ms
 for all of it.
 
-    python benchmarks/bench_inside.py [--drawings 200]
+    python -m benchmarks.bench_inside [--drawings 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 import numpy as np  # noqa: E402
 

@@ -12,7 +12,7 @@ The job manager lives in this process, as in the Streamlit server, and is polled
   127.0.0.1, the 1,200-image fixture): Start to the first "epoch" progress on the page, and
   the Cancel click to the worker stopping and to "cancelled" on the page.
 
-    python benchmarks/bench_jobs_latency.py [--runs 3] [--data PATH] [--browser]
+    python -m benchmarks.bench_jobs_latency [--runs 3] [--data PATH] [--browser]
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 os.environ.setdefault("LENET_PRECISION", "fp32")
 
 from lenet.config import LeNetConfig  # noqa: E402
@@ -85,7 +83,7 @@ def browser_cancel(runs: int) -> list[dict[str, float]]:
 
     from playwright.sync_api import expect
 
-    from tests.browser_util import chromium, serving, wait_until_idle
+    from devkit.browser_util import chromium, serving, wait_until_idle
 
     fixture = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "mnist_small.npz"
     out = []

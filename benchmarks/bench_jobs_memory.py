@@ -4,22 +4,19 @@ The job manager lives in this process, as it does in the Streamlit server; each 
 its own worker subprocess. Prints this process's RSS before and after (target: growth under
 100 MB) and each job's wall time.
 
-    python benchmarks/bench_jobs_memory.py [--jobs 10] [--data PATH]
+    python -m benchmarks.bench_jobs_memory [--jobs 10] [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
-
-from lenet.config import LeNetConfig  # noqa: E402
-from lenet.jobs import JobManager  # noqa: E402
+from lenet.config import LeNetConfig
+from lenet.jobs import JobManager
 
 
 def rss_mb() -> float:

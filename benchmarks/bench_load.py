@@ -30,8 +30,8 @@ The last line reads
 (for the largest N run). Targets on a quiet machine: server p95 under 100 ms at 20 sessions,
 in-page p95 under 1 s at 10 sessions, no lost stroke, no error, the job finishes.
 
-    python benchmarks/bench_load.py                          # N = 1, 5, 10, 20; 10 strokes
-    python benchmarks/bench_load.py --sessions 1,5 --strokes 5
+    python -m benchmarks.bench_load                          # N = 1, 5, 10, 20; 10 strokes
+    python -m benchmarks.bench_load --sessions 1,5 --strokes 5
 """
 
 from __future__ import annotations
@@ -51,11 +51,9 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))  # the server and mouse helpers of the browser tests
-sys.path.insert(0, str(REPO))
+from devkit import browser_util as bu  # the browser tests' server and mouse helpers
 
-import browser_util as bu  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 VIEWPORT = {"width": 1280, "height": 800}
 SERVER_TARGET_MS = 100.0  # p95 at 20 sessions

@@ -4,19 +4,16 @@ For each bundled model: the app's path (MNIST-faithful preprocessing + the TFLit
 and, in the same run, the naive path (the same preprocessing + ``model.predict``), p50 and p95
 over the same synthetic mouse drawings. Also checks that the TFLite outputs match Keras.
 
-    python benchmarks/bench_predict.py [--drawings 1000] [--naive-drawings 200]
+    python -m benchmarks.bench_predict [--drawings 1000] [--naive-drawings 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 import numpy as np  # noqa: E402
 

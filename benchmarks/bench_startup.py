@@ -25,7 +25,7 @@ bundled models) and measures:
 Targets: draw page ready within 2 s of the server accepting connections, first prediction
 within 1 s of the first stroke, server RSS under 300 MB while only drawing.
 
-    python benchmarks/bench_startup.py [--repeats 3]
+    python -m benchmarks.bench_startup [--repeats 3]
 """
 
 from __future__ import annotations
@@ -39,10 +39,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-# The server and mouse helpers are shared with the browser tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-import browser_util as bu  # noqa: E402
+from devkit import browser_util as bu  # the browser tests' server and mouse helpers
 
 PAGE_READY_TARGET_S = 2.0
 PREDICTION_TARGET_S = 1.0

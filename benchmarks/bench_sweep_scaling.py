@@ -7,7 +7,7 @@ half each on a fresh study. Rate = trained trials / (first trial start -> last t
 each worker's TensorFlow start-up is left out (printed apart). Duplicates = trained trials
 whose configuration another trained trial of the study already had: must be 0.
 
-    python benchmarks/bench_sweep_scaling.py [--trials 8] [--subset 1000] [--data PATH]
+    python -m benchmarks.bench_sweep_scaling [--trials 8] [--subset 1000] [--data PATH]
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import optuna
+
+from devkit.pg_cluster import ClusterUnavailable, postgres_cluster
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from anywhere
-
-import optuna  # noqa: E402
-
-from tests.pg_cluster import ClusterUnavailable, postgres_cluster  # noqa: E402
 
 # 4 x 2 x 2 x 3 = 48 configurations: two workers drawing from it collide now and then.
 SPACE = {

@@ -11,7 +11,7 @@ path: one compiled call per batch instead of ``CHUNK_IMAGES`` per call; TensorFl
 kernels off (``TF_ENABLE_ONEDNN_OPTS=0``, in a subprocess since TensorFlow reads it at import);
 and, on CPUs with native bf16 only, fp32 instead of bf16 (``LENET_PRECISION=fp32``).
 
-    python benchmarks/bench_train.py [--data PATH] [--repeats 3] [--batch-size 128] [--epochs 1]
+    python -m benchmarks.bench_train [--data PATH] [--repeats 3] [--batch-size 128] [--epochs 1]
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from unittest import mock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from anywhere
 
 import numpy as np  # noqa: E402
 

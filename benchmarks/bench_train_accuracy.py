@@ -7,7 +7,7 @@ is chosen by it, and the model is not saved. Prints each epoch's cumulative trai
 accuracy, and the final test accuracy next to the bundled model's (trained with the earlier,
 slower path) with their difference in points.
 
-    python benchmarks/bench_train_accuracy.py [--model lenet5-best] [--precision auto]
+    python -m benchmarks.bench_train_accuracy [--model lenet5-best] [--precision auto]
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from anywhere
 
-from lenet import store as store_module  # noqa: E402
+
 from lenet.data import load_mnist  # noqa: E402
 from lenet.zoo import ZOO  # noqa: E402
 
@@ -49,7 +48,7 @@ def main() -> int:
 
     x_train, y_train, x_test, y_test = load_mnist(args.data)
     config = ZOO[args.model][0]
-    bundled = ModelStore(bundled_root=store_module.BUNDLED_ROOT).card(args.model).accuracy
+    bundled = ModelStore().card(args.model).accuracy
     print(f"{args.model}: {config.epochs} epochs, batch {config.batch_size}; bundled {bundled:.2%}")
     print(f"load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs")
     curve: list[tuple[int, float, float]] = []  # (epoch, cumulative train s, test accuracy)

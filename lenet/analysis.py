@@ -130,7 +130,8 @@ def disagreements(a: Report, b: Report, limit: int = 60) -> tuple[list[Example],
     for report, wrong in ((a, wrong_a), (b, wrong_b)):
         imgs = decode_images(report.misclassified_images)
         gallery.update({int(idx): imgs[i] for i, idx in enumerate(wrong) if i < len(imgs)})
-    out, total = [], 0
+    out: list[Example] = []
+    total = 0
     for index in sorted(set(wrong_a) | set(wrong_b)):
         ma, mb = wrong_a.get(index), wrong_b.get(index)
         true = int((ma or mb)["true"])  # type: ignore[index]

@@ -1,5 +1,8 @@
-"""In-graph random augmentation of a training batch: affine (shift, rotation, zoom, shear)
-in a single projective-transform op, then optional stroke thickening or thinning."""
+"""In-graph random augmentation of a training batch.
+
+Affine (shift, rotation, zoom, shear) in a single projective-transform op, then optional
+stroke thickening or thinning.
+"""
 
 from __future__ import annotations
 

@@ -68,6 +68,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m lenet`` (and the ``lenet`` command): one subcommand each."""
     parser = _Parser(
         prog="python -m lenet",
         description="LeNet-5 on MNIST: train, evaluate, "
@@ -179,6 +180,7 @@ def _render(p: dict[str, Any]) -> None:
 
 
 def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
+    """Train one model in a job, following its progress; returns the exit code."""
     from lenet.jobs import JobManager, Limits
     from lenet.store import validate_name
 
@@ -227,6 +229,7 @@ def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, store: ModelStore) -> int:
+    """Evaluate a stored model on the MNIST test set; returns the exit code."""
     from lenet.evaluate import build_report
 
     predictor = store.predictor(args.model)
@@ -260,6 +263,7 @@ def cmd_evaluate(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_list(args: argparse.Namespace, store: ModelStore) -> int:
+    """Print the stored models with their accuracy, size and training time; returns 0."""
     cards = store.list()
     if not cards:
         print("no models: train one with `python -m lenet train`")
@@ -276,6 +280,7 @@ def cmd_list(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
+    """Print a stored model's digit for each image file; returns the exit code."""
     from lenet.preprocess import load_image, to_mnist
 
     predictor = store.predictor(args.model)
@@ -312,6 +317,7 @@ def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_export(args: argparse.Namespace, store: ModelStore) -> int:
+    """Write a stored model's TFLite files and print their size, accuracy and speed."""
     from lenet.export import export_model
 
     store.card(args.model)  # a missing or broken model fails here, before loading data
@@ -329,6 +335,7 @@ def cmd_export(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
+    """Run (or continue) a hyperparameter sweep and print its trials; returns the exit code."""
     from lenet.store import validate_name
     from lenet.sweep import (
         SweepSettings,
@@ -418,6 +425,7 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_zoo(args: argparse.Namespace, store: ModelStore) -> int:
+    """Retrain the bundled models' recipes and save them; returns the exit code."""
     from lenet.zoo import ZOO, train_and_save
 
     names = args.only or list(ZOO)

@@ -81,6 +81,7 @@ class LeNetConfig:
     aug_stroke: float = 0.0  # probability of thickening or thinning the strokes
 
     def __post_init__(self) -> None:
+        """Turn lists into tuples and check every field; raises ``ValueError`` naming a bad one."""
         # Lists from JSON or argparse become tuples so the config stays hashable.
         for name in ("filters", "batch_norm", "conv_dropout", "dense_units", "dense_dropout"):
             value = getattr(self, name)
@@ -143,10 +144,12 @@ class LeNetConfig:
     # --- derived ---
     @property
     def conv_blocks(self) -> int:
+        """The number of convolution blocks (C1 and C3 in the classic network)."""
         return len(self.filters)
 
     @property
     def augmented(self) -> bool:
+        """Whether any augmentation (shift, rotation, zoom, shear, stroke) is on."""
         return any(
             v > 0
             for v in (
@@ -170,6 +173,7 @@ class LeNetConfig:
 
     # --- serialisation ---
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (tuples as lists)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
@@ -193,6 +197,7 @@ class LeNetConfig:
 
     @classmethod
     def from_json(cls, text: str) -> LeNetConfig:
+        """The config of a JSON object; raises ``ValueError`` when it is not valid."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -57,21 +57,26 @@ class Report:
     sample_images: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
         return asdict(self)
 
     def to_json(self) -> str:
+        """The report as compact JSON, as stored in ``report.json``."""
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
+        """The report of a dict made by ``to_dict``."""
         return cls(**data)
 
     @classmethod
     def from_json(cls, text: str) -> Report:
+        """The report of JSON made by ``to_json``."""
         return cls.from_dict(json.loads(text))
 
     @property
     def confusion_array(self) -> np.ndarray:
+        """The confusion matrix as int64 (10, 10): rows are true digits, columns predicted."""
         return np.asarray(self.confusion, dtype=np.int64)
 
     def classification_text(self) -> str:

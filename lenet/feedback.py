@@ -83,7 +83,10 @@ class ImportResult:
     already: int  # drawings skipped: the same image and label were already stored
 
     def message(self) -> str:
-        """One sentence for the page, e.g. 'Imported 3 new drawings; 2 were already there.'"""
+        """One sentence for the page.
+
+        For example 'Imported 3 new drawings; 2 were already there.'
+        """
         added = f"{self.added:,} new drawing{'' if self.added == 1 else 's'}"
         if not self.already:
             return f"Imported {added}."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ def _interpreter_class() -> Any:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:  # fall back to TensorFlow's own, slower to import
-        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+        from tensorflow.lite import Interpreter
     return Interpreter
 
 
@@ -62,10 +63,12 @@ class Predictor:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Predictor:
+        """A predictor for the ``.tflite`` file at ``path``."""
         return cls(Path(path).read_bytes())
 
     @property
     def quantized(self) -> bool:
+        """Whether the model takes int8 input (an int8-quantized export)."""
         return self._input["dtype"] == np.int8
 
     def run(self, images: np.ndarray) -> list[np.ndarray]:
@@ -134,8 +137,8 @@ class FeatureReader:
         try:
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
         except ImportError:  # TensorFlow's own interpreter has the same options
-            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
-            from tensorflow.lite.experimental import OpResolverType  # type: ignore[no-redef]
+            from tensorflow.lite import Interpreter
+            from tensorflow.lite.experimental import OpResolverType
         import warnings
 
         try:
@@ -172,8 +175,8 @@ class FeatureReader:
         try:
             from ai_edge_litert.interpreter import Interpreter, OpResolverType
         except ImportError:
-            from tensorflow.lite import Interpreter  # type: ignore[no-redef]
-            from tensorflow.lite.experimental import OpResolverType  # type: ignore[no-redef]
+            from tensorflow.lite import Interpreter
+            from tensorflow.lite.experimental import OpResolverType
         try:
             interp = Interpreter(
                 model_content=model_content,
@@ -231,7 +234,7 @@ def tflite_bytes(model: Any, representative: np.ndarray | None = None) -> bytes:
     if representative is not None:
         calibration = np.asarray(representative, np.float32).reshape(-1, 1, 28, 28, 1)
 
-        def samples():  # type: ignore[no-untyped-def]
+        def samples() -> Iterator[list[np.ndarray]]:
             for x in calibration:
                 yield [x]
 
@@ -264,8 +267,10 @@ def write_atomic(path: Path, content: bytes) -> None:
 
 
 def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (a rename into it) to disk; a no-op where folders cannot be
-    opened (Windows)."""
+    """Flush a folder's entries (a rename into it) to disk.
+
+    A no-op where folders cannot be opened (Windows).
+    """
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -42,6 +42,8 @@ def occlusion_saliency(
         predictor: the model's float predictor.
         image: (28, 28) float32 in [0, 1].
         digit: the class to explain, 0-9.
+        patch: the side of each blanked square, in pixels.
+        stride: the step between squares, in pixels.
 
     Returns:
         (28, 28) float32, in nats of log-probability.

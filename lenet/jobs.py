@@ -20,6 +20,7 @@ with one sentence and leaves no half-made job behind.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import secrets
@@ -78,6 +79,8 @@ class Limits:
 
 @dataclass
 class Job:
+    """One training or sweep job, as stored in its folder's ``job.json``."""
+
     id: str
     name: str  # the model name the result is saved under
     config: dict[str, Any]
@@ -95,10 +98,12 @@ class Job:
 
     @property
     def final(self) -> bool:
+        """Whether the job has ended (done, failed, cancelled or interrupted)."""
         return self.state in FINAL
 
     @property
     def lenet_config(self) -> LeNetConfig:
+        """The job's configuration as a ``LeNetConfig``."""
         return LeNetConfig.from_dict(self.config)
 
 
@@ -388,7 +393,7 @@ class JobManager:
             sweep={**settings_dict(settings), "study": study},
         )
 
-    def _enqueue(self, check: Callable[[list[Job]], None], **fields: Any) -> Job:
+    def _enqueue(self, check: Callable[[builtins.list[Job]], None], **fields: Any) -> Job:
         """Write a new queued job atomically, after the queue limit and ``check`` pass."""
         with self._lock:
             jobs = self._load_all()

@@ -11,6 +11,9 @@ others ``f``, then ``output``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -26,13 +29,19 @@ LECUN_C3_TABLE: tuple[tuple[int, ...], ...] = (
 )  # fmt: skip
 
 
-@keras.saving.register_keras_serializable(package="lenet")
-def scaled_tanh(x):  # type: ignore[no-untyped-def]
+# Saved models name the custom objects "lenet.model>NAME", so that Keras alone, failing to load
+# one, says which module to import ("Could not locate function 'lenet.model>scaled_tanh' ...
+# make sure they are all imported"). Models saved before as "lenet>NAME" load too (below).
+PACKAGE = "lenet.model"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def scaled_tanh(x: Any) -> Any:
     """LeCun's squashing function f(a) = 1.7159 tanh(2a/3)."""
     return 1.7159 * ops.tanh(x * (2.0 / 3.0))
 
 
-@keras.saving.register_keras_serializable(package="lenet")
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class SparseConv2D(layers.Layer):
     """A valid-padding conv whose output maps each see only some input maps.
 
@@ -45,9 +54,18 @@ class SparseConv2D(layers.Layer):
         table: list[list[int]],
         in_maps: int,
         kernel_size: int = 5,
-        activation: str | None = None,
-        **kwargs,
-    ) -> None:  # type: ignore[no-untyped-def]
+        activation: str | Callable[[Any], Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Create the layer.
+
+        Args:
+            table: for each output map, the input maps it reads.
+            in_maps: the number of input maps.
+            kernel_size: the side of each square kernel.
+            activation: a Keras activation (name or function), or None for linear.
+            **kwargs: the base layer's arguments (name, dtype, ...).
+        """
         super().__init__(**kwargs)
         self.table = [list(map(int, t)) for t in table]
         self.in_maps = int(in_maps)
@@ -60,7 +78,8 @@ class SparseConv2D(layers.Layer):
             place[row, i * len(self.table) + o] = 1.0
         self._place = place
 
-    def build(self, input_shape) -> None:  # type: ignore[no-untyped-def]
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        """Create the sparse kernel (LeCun uniform) and the bias."""
         k, n = self.kernel_size, self._place.shape[0]
         limit = float(np.sqrt(3.0 / (k * k * n / len(self.table))))  # LeCun uniform, mean fan-in
         self.kernel = self.add_weight(
@@ -70,14 +89,16 @@ class SparseConv2D(layers.Layer):
         )
         self.bias = self.add_weight(name="bias", shape=(len(self.table),), initializer="zeros")
 
-    def call(self, x):  # type: ignore[no-untyped-def]
+    def call(self, x: Any) -> Any:
+        """Convolve ``x`` with the dense kernel the table scatters the weights into."""
         k, out = self.kernel_size, len(self.table)
         dense = ops.matmul(self.kernel, ops.convert_to_tensor(self._place, dtype=self.kernel.dtype))
         dense = ops.reshape(dense, (k, k, self.in_maps, out))  # (k, k, in, out)
         y = ops.conv(x, ops.cast(dense, x.dtype), padding="valid") + ops.cast(self.bias, x.dtype)
         return self.activation(y)
 
-    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        """(N, H - k + 1, W - k + 1, maps): a valid convolution."""
         n, h, w, _ = input_shape
         k = self.kernel_size
         return (
@@ -87,7 +108,8 @@ class SparseConv2D(layers.Layer):
             len(self.table),
         )
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
+        """The layer's config, with its table, for saving."""
         return {
             **super().get_config(),
             "table": self.table,
@@ -97,7 +119,13 @@ class SparseConv2D(layers.Layer):
         }
 
 
-def _activation(name: str):  # type: ignore[no-untyped-def]
+# The names the bundled models (and any saved before) were stored under.
+keras.saving.get_custom_objects().update(
+    {"lenet>scaled_tanh": scaled_tanh, "lenet>SparseConv2D": SparseConv2D}
+)
+
+
+def _activation(name: str) -> str | Callable[[Any], Any]:
     return scaled_tanh if name == "scaled_tanh" else name
 
 

@@ -244,9 +244,9 @@ def _ink(image: np.ndarray) -> _Ink | str:
 
 def _bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     """(top, bottom, left, right), bottom and right exclusive, of a mask with some True."""
-    rows = mask.any(axis=1)
+    rows = np.asarray(mask.any(axis=1))  # (H,) bool
     top, bottom = int(rows.argmax()), len(rows) - int(rows[::-1].argmax())
-    cols = mask[top:bottom].any(axis=0)  # only the inked rows: less to scan
+    cols = np.asarray(mask[top:bottom].any(axis=0))  # only the inked rows: less to scan
     left, right = int(cols.argmax()), len(cols) - int(cols[::-1].argmax())
     return top, bottom, left, right
 
@@ -430,13 +430,13 @@ def _too_large(label: str, width: int, height: int) -> ValueError:
 
 def _open(source: str | os.PathLike[str] | bytes, label: str) -> Image.Image:
     """Pillow's lazy open: reads the header only (format, size), never the pixels."""
-    in_memory = isinstance(source, bytes | bytearray)
-    if in_memory and not source:
+    if isinstance(source, bytes | bytearray) and not source:
         raise ValueError(f"cannot read image {label}: the file is empty")
+    target = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     try:
         with warnings.catch_warnings():  # 50-100 MP: refused below, with the size in words
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(source) if in_memory else source)
+            return Image.open(target)
     except FileNotFoundError as exc:
         raise ValueError(f"cannot read image {label}: the file does not exist") from exc
     except Image.DecompressionBombError as exc:
@@ -497,7 +497,6 @@ def load_image(source: str | os.PathLike[str] | bytes, name: str | None = None) 
         ValueError: The file is missing, empty, not an image, truncated, damaged or too
             large; the message names the file and says which, in words.
     """
-    in_memory = isinstance(source, bytes | bytearray)
-    label = name or ("the file" if in_memory else os.fspath(source))
+    label = name or ("the file" if isinstance(source, bytes | bytearray) else os.fspath(source))
     with _open(source, label) as img:
         return _decode(img, label)

@@ -12,6 +12,8 @@ only the small JSON files and checks the archives, so it never imports TensorFlo
 
 from __future__ import annotations
 
+import builtins
+import enum
 import errno
 import io
 import json
@@ -34,6 +36,7 @@ from lenet.config import LeNetConfig
 from lenet.evaluate import Report
 from lenet.infer import FeatureReader, Predictor, fsync_dir, write_atomic
 
+# The checkout's bundled models; an installed package finds them through ``LENET_BUNDLED``.
 BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FILES = ("model.keras", "config.json", "history.json", "report.json", "card.json")
@@ -69,6 +72,24 @@ def lenet_home() -> Path:
     return Path(cache) / "lenet-studio"
 
 
+def default_bundled_root() -> Path | None:
+    """``LENET_BUNDLED``, or the checkout's ``assets/models`` when it exists, else None.
+
+    Read on each call, so an installed package (whose folder holds no ``assets/``) can be
+    pointed at the bundled models, and tests can point it elsewhere.
+    """
+    env = os.environ.get("LENET_BUNDLED")
+    if env:
+        return Path(env).expanduser()
+    return BUNDLED_ROOT if BUNDLED_ROOT.is_dir() else None
+
+
+class _Default(enum.Enum):
+    """The marker of an argument left to its environment default."""
+
+    FROM_ENV = enum.auto()
+
+
 def validate_name(name: object) -> str:
     """Return ``name`` if it is a valid model name, else raise ``ValueError``.
 
@@ -102,6 +123,7 @@ class ModelCard:
 
     @property
     def broken(self) -> bool:
+        """Whether the entry is damaged (``error`` says why)."""
         return bool(self.error)
 
 
@@ -334,7 +356,7 @@ def clean_stale_temporaries(root: Path, now: float | None = None) -> list[str]:
         The names of the folders removed.
     """
     now = time.time() if now is None else now
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(root))
     except OSError:
@@ -395,16 +417,23 @@ def storage_problem(exc: BaseException, where: Path) -> str | None:
 class ModelStore:
     """Bundled and user models by name; user names may not shadow bundled ones."""
 
-    def __init__(self, home: Path | None = None, bundled_root: Path | None = BUNDLED_ROOT) -> None:
+    def __init__(
+        self,
+        home: Path | None = None,
+        bundled_root: Path | None | _Default = _Default.FROM_ENV,
+    ) -> None:
         """Open the store.
 
         Args:
             home: the user's folder (``LENET_HOME`` by default); models live in ``home/models``.
-            bundled_root: the read-only bundled models, or ``None`` for none.
+            bundled_root: the read-only bundled models (``default_bundled_root()`` by default), or
+                ``None`` for none.
         """
         self.home = Path(home) if home is not None else lenet_home()
         self.user_root = self.home / "models"
-        self.bundled_root = bundled_root
+        self.bundled_root = (
+            default_bundled_root() if bundled_root is _Default.FROM_ENV else bundled_root
+        )
         if str(self.user_root) not in _CLEANED:  # once per process: stores are made often
             _CLEANED.add(str(self.user_root))
             clean_stale_temporaries(self.user_root)
@@ -423,9 +452,11 @@ class ModelStore:
         raise StoreError(f"no model named {name!r} (see `python -m lenet list`)")
 
     def is_bundled(self, name: str) -> bool:
+        """Whether ``name`` is one of the bundled, read-only models."""
         return self.bundled_root is not None and (self.bundled_root / name).is_dir()
 
     def names(self) -> list[str]:
+        """The names of all entries, bundled first, each root sorted."""
         found: list[str] = []
         for root, _ in self._roots():
             if root.is_dir():
@@ -461,15 +492,18 @@ class ModelStore:
         return cards
 
     def config(self, name: str) -> LeNetConfig:
+        """A model's configuration; raises ``StoreError`` when it is missing or invalid."""
         try:
             return LeNetConfig.from_dict(_read_json(self.path(name) / "config.json"))
         except (TypeError, ValueError) as exc:
             raise StoreError(f"config.json of {name!r} is invalid: {exc}") from exc
 
-    def history(self, name: str) -> list[dict[str, float]]:
+    def history(self, name: str) -> builtins.list[dict[str, float]]:
+        """A model's training history: one dict of metrics per epoch."""
         return _read_json(self.path(name) / "history.json")
 
     def report(self, name: str) -> Report:
+        """A model's test report; raises ``StoreError`` when it is missing or invalid."""
         try:
             return Report.from_dict(_read_json(self.path(name) / "report.json"))
         except TypeError as exc:
@@ -555,7 +589,7 @@ class ModelStore:
         name: str,
         model: Any,
         config: LeNetConfig,
-        history: list[dict[str, float]],
+        history: builtins.list[dict[str, float]],
         report: Report,
         train_seconds: float,
         description: str = "",

@@ -292,7 +292,7 @@ def open_storage(url: str, busy_timeout_s: float = 30.0, heartbeat: bool = False
         engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_s}}
     else:
         engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
-    beats = {"heartbeat_interval": HEARTBEAT_S, "grace_period": 3 * HEARTBEAT_S}
+    beats: dict[str, Any] = {"heartbeat_interval": HEARTBEAT_S, "grace_period": 3 * HEARTBEAT_S}
     error: Exception | None = None
     for attempt in range(4):
         try:
@@ -364,6 +364,8 @@ def make_sampler(kind: str, space: dict[str, Any], seed: int | None) -> Any:
 
 @dataclass(frozen=True)
 class SweepSettings:
+    """What a sweep runs: its search space, trial count, sampler, storage and study."""
+
     space: str
     trials: int = 8
     sampler: str = "random"
@@ -389,6 +391,7 @@ class SweepSettings:
 
     @property
     def study_name(self) -> str:
+        """The study's name: ``study`` when given, else the space file's stem."""
         return self.study or Path(self.space).stem
 
 

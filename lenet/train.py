@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import keras
 import numpy as np
@@ -67,12 +67,14 @@ class TrainResult:
 
     @property
     def completed(self) -> bool:
+        """Whether training ran all its epochs (not cancelled, not a dry run)."""
         return self.status == "completed"
 
 
 def training_precision(cpuinfo: str | None = None) -> Precision:
-    """The arithmetic to train in: ``LENET_PRECISION`` (auto, fp32 or bf16), where ``auto``
-    (the default) is bf16 mixed precision on CPUs with native bf16 and fp32 elsewhere.
+    """The arithmetic to train in: ``LENET_PRECISION`` (auto, fp32 or bf16).
+
+    ``auto`` (the default) is bf16 mixed precision on CPUs with native bf16 and fp32 elsewhere.
 
     Args:
         cpuinfo: the text of ``/proc/cpuinfo`` (read when None; absent on non-Linux: fp32).
@@ -86,7 +88,7 @@ def training_precision(cpuinfo: str | None = None) -> Precision:
             f"LENET_PRECISION={wanted!r} is invalid: expected one of {', '.join(PRECISIONS)}"
         )
     if wanted != "auto":
-        return wanted  # type: ignore[return-value]
+        return cast(Precision, wanted)
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
@@ -274,9 +276,11 @@ def _mixed_copy(config: LeNetConfig, model: keras.Model) -> keras.Model:
 
 
 def _chunks(n: int, batch_size: int, per_call: int) -> list[tuple[int, int]]:
-    """Batch ranges ``[first, last)`` for one epoch of ``n`` images: up to ``per_call`` full
-    batches each, and the short last batch (if any) on its own, so every call sees equal
-    batches."""
+    """Batch ranges ``[first, last)`` for one epoch of ``n`` images.
+
+    Up to ``per_call`` full batches each, and the short last batch (if any) on its own, so
+    every call sees equal batches.
+    """
     full = n // batch_size
     spans = [(b, min(b + per_call, full)) for b in range(0, full, per_call)]
     return spans + ([(full, full + 1)] if n % batch_size else [])
@@ -288,7 +292,7 @@ def _make_train_steps(
     images: tf.Tensor,
     labels: tf.Tensor,
     config: LeNetConfig,
-):  # type: ignore[no-untyped-def]
+) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
     """A compiled loop over K batches: one Python call, one graph, per ``CHUNK_IMAGES``."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     augment = config.augmented

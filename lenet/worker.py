@@ -221,6 +221,7 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the job in ``job_dir`` in this process; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m lenet.worker")
     parser.add_argument("job_dir", type=Path)
     parser.add_argument("--home", type=Path, required=True)

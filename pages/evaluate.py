@@ -7,7 +7,7 @@ from lenet import analysis, plots
 from lenet.data import DatasetError, load_mnist, local_source
 from lenet.evaluate import evaluate_predictor
 from lenet.store import StoreError
-from lenet.wording import plural
+from lenet.wording import plain, plural
 
 ui.require_router()
 
@@ -31,7 +31,7 @@ def headline(name: str) -> None:
         ):
             st.metric(label, value, width="content")
     st.caption(
-        f"{card.description or 'Your model'} · {report.n:,} test images · "
+        f"{plain(card.description) or 'Your model'} · {report.n:,} test images · "
         f"{plural(len(report.misclassified), 'mistake')}"
     )
 

@@ -74,12 +74,11 @@ def app_home(tiny_store, second_trained, tmp_path, monkeypatch):  # type: ignore
     """LENET_HOME holding ``tiny`` and ``other``, and no bundled models; returns the store."""
     import shutil
 
-    from lenet import store as store_module
     from lenet.store import ModelStore
 
     shutil.copytree(tiny_store.home, tmp_path / "home")
     monkeypatch.setenv("LENET_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(store_module, "BUNDLED_ROOT", tmp_path / "no-bundled")
+    monkeypatch.setenv("LENET_BUNDLED", str(tmp_path / "no-bundled"))
     store = ModelStore(home=tmp_path / "home", bundled_root=None)
     result, report = second_trained
     store.save("other", result.model, result.config, result.history, report, result.seconds)

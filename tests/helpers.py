@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -184,3 +185,8 @@ def damage_entry(store: ModelStore, name: str, case: str) -> None:
     reason, damage = ENTRY_DAMAGE[case]
     file = reason if "." in reason else "model.keras"
     damage(store.user_root / name / file)
+
+
+def visible(markdown: str) -> str:
+    """What a reader sees of Streamlit markdown whose special characters were escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)

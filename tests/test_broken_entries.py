@@ -29,7 +29,7 @@ def test_pages_work_and_show_broken_entries(app_home, small_mnist):
     for i, case in enumerate(ENTRY_DAMAGE):
         about = home.loc[f"bad-{i:02d}", "about"]
         assert about.startswith("⚠️ broken") and ENTRY_DAMAGE[case][0] in about
-    assert f"{len(ENTRY_DAMAGE)} model(s) could not be read" in at.warning[0].value
+    assert f"{len(ENTRY_DAMAGE)} models could not be read" in at.warning[0].value
     for page in ("drawings", "evaluate", "compare", "train"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, at.exception)

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_util import (
+
+from devkit.browser_util import (
     CANVAS,
     CHROMIUM,
     DIGIT_STROKES,

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_util import (
+
+from devkit.browser_util import (
     BUNDLED,
     CHROMIUM,
     REPO,

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 import ui
-from lenet import store as store_module
 from lenet.store import ModelStore
 
 BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "models"
@@ -30,7 +29,7 @@ def stores(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     bundled = tmp_path / "bundled"
     for name in MODELS:
         shutil.copytree(BUNDLED / name, bundled / name)
-    monkeypatch.setattr(store_module, "BUNDLED_ROOT", bundled)
+    monkeypatch.setenv("LENET_BUNDLED", str(bundled))
     monkeypatch.setenv("LENET_HOME", str(tmp_path / "home"))
     ui.clear_store_cache()
     yield bundled, tmp_path / "home"

@@ -144,3 +144,18 @@ def test_compare_picking_b_as_a_swaps_them(app_home):
         "other",
     )
     assert not at.info
+
+
+def test_evaluate_shows_a_model_description_as_plain_text(app_home):
+    import json
+
+    card_path = app_home.path("tiny") / "card.json"
+    card = json.loads(card_path.read_text())
+    card["description"] = "mine ![x](http://example.invalid/x.png) *bold*"
+    card_path.write_text(json.dumps(card))
+    at = open_page("evaluate")
+    at.selectbox(key="evaluate_model").set_value("tiny").run()
+    assert not at.exception
+    caption = next(m.value for m in at.caption if "test images" in m.value)
+    assert r"\!\[x\]\(" in caption and r"\*bold\*" in caption  # shown, not rendered
+    assert "![x](" not in caption

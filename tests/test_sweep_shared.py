@@ -19,9 +19,9 @@ import optuna
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from devkit.pg_cluster import ClusterUnavailable, postgres_cluster
 from lenet.jobs import JobManager
 from tests.helpers import SMALL_MNIST
-from tests.pg_cluster import ClusterUnavailable, postgres_cluster
 
 pytestmark = pytest.mark.slow  # worker processes and a PostgreSQL server
 ROOT = Path(__file__).resolve().parents[1]
