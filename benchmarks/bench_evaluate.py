@@ -21,7 +21,6 @@ Targets (issue 16): metrics within 2 s of navigation, the confusion matrix withi
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -166,15 +165,8 @@ def load() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="fresh servers to start (default: 3)"
-    )
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
-    if not bu.CHROMIUM.exists():
-        print(f"no Chromium at {bu.CHROMIUM}", file=sys.stderr)
+    repeats = bu.page_bench_repeats(__doc__.splitlines()[0])
+    if repeats is None:
         return 2
     if "lenet5-best" not in bu.bundled_models():
         print(f"no lenet5-best in {bu.BUNDLED}", file=sys.stderr)
@@ -188,7 +180,7 @@ def main() -> int:
     with sync_playwright() as playwright:
         browser = bu.launch_chromium(playwright)
         try:
-            for i in range(args.repeats):
+            for i in range(repeats):
                 a, b = one_run(browser)
                 sidebar.append(a)
                 loads.append(b)

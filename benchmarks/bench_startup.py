@@ -30,7 +30,6 @@ within 1 s of the first stroke, server RSS under 300 MB while only drawing.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -227,15 +226,8 @@ def verdict(value: float, target: float) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="fresh servers to start (default: 3)"
-    )
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
-    if not bu.CHROMIUM.exists():
-        print(f"no Chromium at {bu.CHROMIUM}", file=sys.stderr)
+    repeats = bu.page_bench_repeats(__doc__.splitlines()[0])
+    if repeats is None:
         return 2
     model = bu.preferred_model()
     if model is None:
@@ -249,7 +241,7 @@ def main() -> int:
     with sync_playwright() as playwright:
         browser = bu.launch_chromium(playwright)
         try:
-            for i in range(args.repeats):
+            for i in range(repeats):
                 run = one_run(browser, model)
                 runs.append(run)
                 print(

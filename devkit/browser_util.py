@@ -6,6 +6,7 @@ Playwright at module level, so importing it never fails on a machine without a b
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import signal
@@ -339,3 +340,21 @@ def layout_problems(page: Any) -> list[str]:
     scrolling sideways, a metric value or number cut short. Empty when nothing is."""
     lines = LAYOUT_JS.read_text().splitlines()
     return list(page.evaluate("\n".join(x for x in lines if not x.startswith("//"))))
+
+
+def page_bench_repeats(description: str) -> int | None:
+    """Parse a page benchmark's ``--repeats`` (fresh servers to start) from the command line.
+
+    Returns None, after saying why on stderr, when there is no Chromium to drive.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="fresh servers to start (default: 3)"
+    )
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if not CHROMIUM.exists():
+        print(f"no Chromium at {CHROMIUM}", file=sys.stderr)
+        return None
+    return int(args.repeats)
