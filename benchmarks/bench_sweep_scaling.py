@@ -7,6 +7,10 @@ half each on a fresh study. Rate = trained trials / (first trial start -> last t
 each worker's TensorFlow start-up is left out (printed apart). Duplicates = trained trials
 whose configuration another trained trial of the study already had: must be 0.
 
+The one worker uses every core (TensorFlow's default); each of the two gets
+``--threads cores/2``, as the README advises for several workers on one machine, so the two
+do not fight over the cores.
+
     python -m benchmarks.bench_sweep_scaling [--trials 8] [--subset 1000] [--data PATH]
 """
 
@@ -51,6 +55,7 @@ def run_workers(n: int, trials: int, storage: str, study: str, args: argparse.Na
             sys.executable, "-m", "lenet", "sweep", "--here", "--space", str(space),
             "--trials", str(trials // n), "--storage", storage, "--study", study,
             "--subset", str(args.subset), "--data", args.data,
+            *(["--threads", str(max(1, (os.cpu_count() or 1) // n))] if n > 1 else []),
         ]  # fmt: skip
         env = {**os.environ, "LENET_HOME": str(tmp / f"home{i}"), "LENET_PRECISION": "fp32"}
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL))

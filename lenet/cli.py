@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         "shared study)",
     )
     sweep.add_argument(
+        "--threads",
+        type=int,
+        help="with --here: CPU threads TensorFlow may use (default: all); give each of several "
+        "workers on one machine cores/workers",
+    )
+    sweep.add_argument(
         "--retrain-best",
         metavar="NAME",
         help="afterwards, train the best trial on all training images as NAME",
@@ -364,6 +370,8 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
             raise UsageError(
                 f"--retrain-best {args.retrain_best!r} is invalid: a model of that name exists"
             )
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads {args.threads} is invalid: give 1 or more")
     check_settings(settings)  # before loading data or queueing: exit 2 within a second or two
     x_train, y_train, _, _ = load_mnist(args.data)
 
@@ -374,6 +382,10 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
         )
 
     if args.here:
+        if args.threads is not None:
+            from lenet.train import set_threads
+
+            set_threads(args.threads)
         study = run_sweep(settings, (x_train, y_train), on_trial=on_trial)
     else:  # through the job manager, like the app's sweeps
         from lenet.jobs import JobManager, Limits

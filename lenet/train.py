@@ -101,6 +101,12 @@ def training_precision(cpuinfo: str | None = None) -> Precision:
     return "bf16" if flags & set(BF16_CPU_FLAGS) else "fp32"
 
 
+def set_threads(n: int) -> None:
+    """Let TensorFlow use ``n`` CPU threads (intra- and inter-op); call before any TF work."""
+    tf.config.threading.set_intra_op_parallelism_threads(n)
+    tf.config.threading.set_inter_op_parallelism_threads(n)
+
+
 def make_optimizer(config: LeNetConfig, steps: int) -> keras.optimizers.Optimizer:
     """The optimizer and learning-rate schedule for ``config`` over ``steps`` updates."""
     lr: Any = config.learning_rate

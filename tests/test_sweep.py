@@ -3,6 +3,7 @@
 import json
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -264,6 +265,7 @@ def test_a_damaged_or_busy_sqlite_file_says_so_and_never_says_delete(tmp_path):
         (["--subset", "0"], "subset=0 is invalid"),
         (["--epochs", "0"], "epochs=0 is invalid"),
         (["--trials", "0"], "trials=0 is invalid"),
+        (["--here", "--threads", "0"], "--threads 0 is invalid"),
         (["--storage", "notaurl"], "is not a database URL"),
         (["--retrain-best", "Bad Name"], "model name 'Bad Name' is invalid"),
         (["--retrain-best", "tiny"], "a model of that name exists"),
@@ -279,3 +281,14 @@ def test_bad_sweep_arguments_fail_before_anything_is_queued(extra, message, app_
     assert code == 2 and message in err and err.count("\n") == 1
     assert JobManager(app_home.home).list() == []  # nothing queued, no data loaded
     assert time.monotonic() - start < 10  # fails at once, not after a trial
+
+
+def test_threads_caps_tensorflow_in_a_sweep_worker():
+    """``sweep --here --threads N`` (several workers on one machine) reaches TensorFlow."""
+    code = (
+        "from lenet.train import set_threads; set_threads(1); import tensorflow as tf; "
+        "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+        "tf.config.threading.get_inter_op_parallelism_threads())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]
