@@ -225,6 +225,7 @@ def feedback(predictions: dict[str, int], image28, raw) -> None:  # type: ignore
 
 def draw() -> None:
     st.title("Draw a digit")
+    ui.card_style()
     st.space(20)  # room for the canvas's hover toolbar, which floats above it
     if st.session_state.get("draw_feedback"):
         kind, text = st.session_state.pop("draw_feedback")

@@ -26,6 +26,7 @@ st.set_page_config(layout="wide")  # as app.py
 st.sidebar.caption("A sidebar as wide as the app's.")
 n = int(st.query_params.get("models", "3"))
 probabilities = np.array(CASES[st.query_params.get("case", "spread")], np.float32)
+ui.card_style()  # as pages/draw.py, before the cards
 left, right = st.columns([3, 4], gap="large")  # as pages/draw.py
 left.markdown("The canvas would be here.")
 with right:
