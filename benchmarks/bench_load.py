@@ -255,7 +255,9 @@ async def session(
                         )
                         await screenshot(page, f"lost-{phase.n}-{sid}-{k}")
                         try:  # late, or never? (a slow answer is not a lost one; say which)
-                            await page.wait_for_function(ANSWERED_JS, polling=POLL_MS, timeout=60_000)
+                            await page.wait_for_function(
+                                ANSWERED_JS, polling=POLL_MS, timeout=60_000
+                            )
                             detail += f"; answered {time.time() - drawn_at:.0f} s after the stroke"
                         except Exception:  # Playwright's TimeoutError
                             detail += "; still no answer 60 s later"
