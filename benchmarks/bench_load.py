@@ -23,7 +23,11 @@ showed, as a person would draw. Printed per N:
 - errors: sessions that failed (a timeout, a crash), exceptions shown on the page, JavaScript
   errors and tracebacks in the server log;
 - server RSS (the server process and its children, the most seen during the phase);
-- the job: how many ended during the phase, and whether all of them finished ("done").
+- the job: how many ended during the phase, and whether all of them finished ("done");
+- how busy each of the two cores was during the phase (``/proc/stat``): when the browsers'
+  core is saturated, in-page latency measures the headless browsers queueing for it (each
+  stroke costs a browser about half a second of CPU: drawing the stroke, React re-rendering the
+  page, painting), which in a real class is spread over the students' own machines.
 
 The last line reads
 ``20 users: server p95 <X> ms, in-page p95 <Y> s, lost <L>, errors <E>, job finished <yes|no>``
@@ -136,6 +140,7 @@ class Phase:
     session_errors: list[str] = field(default_factory=list)
     page_errors: int = 0
     rss_mb: float = 0.0
+    ticks: dict[int, tuple[int, int]] = field(default_factory=dict)  # core: (busy, total)
 
 
 # --- the training job, in its own process pinned with the server ---
@@ -301,7 +306,7 @@ async def run_phases(
             warm = Phase(0)  # loads the page's modules and the predictors once; not reported
             await session(browser, url, 0, 2, 0, args.answer_timeout, warm)
             for n in counts:
-                phase = Phase(n, start=time.time())
+                phase = Phase(n, start=time.time(), ticks=core_ticks())
                 done = asyncio.Event()
                 rss = asyncio.create_task(watch_rss(pid, phase, done))
                 await asyncio.gather(
@@ -329,6 +334,24 @@ async def run_phases(
 
 
 # --- reading the results ---
+
+
+def core_ticks() -> dict[int, tuple[int, int]]:
+    """Per core, (busy, total) clock ticks since boot, from /proc/stat."""
+    out = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *fields = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            values = [int(v) for v in fields]
+            idle = values[3] + values[4]  # idle + iowait
+            out[int(name[3:])] = (sum(values) - idle, sum(values))
+    return out
+
+
+def busy_percent(before: dict[int, tuple[int, int]], core: int) -> float:
+    after = core_ticks()
+    busy, total = (a - b for a, b in zip(after[core], before[core], strict=True))
+    return 100.0 * busy / total if total else float("nan")
 
 
 def server_runs(log: Path, start: float, end: float) -> tuple[list[float], list[float], int]:
@@ -398,6 +421,17 @@ def yield_line(phase: Phase) -> None:
         f"{pct(firsts, 50):.2f}/{pct(firsts, 95):.2f} s, others "
         f"{pct(others, 50):.2f}/{pct(others, 95):.2f} s"
     )
+    server_busy = busy_percent(phase.ticks, CONTEXT["server_core"])
+    browser_busy = busy_percent(phase.ticks, CONTEXT["browser_core"])
+    print(
+        f"      cores busy: server's {server_busy:.0f}%, browsers' {browser_busy:.0f}%"
+        + (
+            " (the browsers' core is saturated: in-page latency here is mostly the headless "
+            "browsers queueing for their one core, not the server)"
+            if browser_busy >= 90
+            else ""
+        )
+    )
     for s in lost:
         print(f"      lost: session {s.session} stroke {s.index} {s.first or ''} {s.detail}")
     for e in phase.session_errors:
@@ -432,6 +466,7 @@ def main() -> int:
     args = parser.parse_args()
     data = args.data or default_data()
     CONTEXT["shots"] = args.shots
+    CONTEXT.update(server_core=args.server_core, browser_core=args.browser_core)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     if args.job_loop:
         home, stop, out = (Path(p) for p in args.job_loop)
@@ -463,7 +498,9 @@ def main() -> int:
         # (and its workers) on the same core at a lower priority, then the browsers.
         os.sched_setaffinity(0, {args.server_core})
         port = bu.free_port()
-        server = bu.start_server(port, home, server_log, {"LENET_TIMING_LOG": str(timing)})
+        # The server's own job manager may start the queued job first: it needs the same data.
+        env = {"LENET_TIMING_LOG": str(timing), "MNIST_PATH": data}
+        server = bu.start_server(port, home, server_log, env)
         job = subprocess.Popen(
             [
                 sys.executable,
