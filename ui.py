@@ -365,7 +365,12 @@ def confusion_table(confusion: Any, normalise: bool = False) -> Any:
 
 @st.cache_resource(show_spinner=False, on_release=lambda m: m.stop_background())
 def _job_manager(home: str, workers: int) -> JobManager:
-    manager = JobManager(Path(home), workers=workers, data_path=os.environ.get("MNIST_PATH"))
+    from lenet.warm import WarmLauncher, idle_seconds
+
+    launcher = {"launcher": WarmLauncher(slots=workers)} if idle_seconds() > 0 else {}
+    manager = JobManager(
+        Path(home), workers=workers, data_path=os.environ.get("MNIST_PATH"), **launcher
+    )
     manager.start_background()
     return manager
 
@@ -373,7 +378,8 @@ def _job_manager(home: str, workers: int) -> JobManager:
 def job_manager() -> JobManager:
     """The app's job manager (one per server and ``LENET_HOME``), pumping in the background.
 
-    ``LENET_WORKERS`` sets how many jobs train at once (default 1).
+    ``LENET_WORKERS`` sets how many jobs train at once (default 1). Jobs run in a warm worker
+    (``lenet.warm``) unless ``LENET_WARM_IDLE_S=0``.
     """
     return _job_manager(str(store().home), int(os.environ.get("LENET_WORKERS", "1")))
 

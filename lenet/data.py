@@ -79,6 +79,32 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
     raise _error(source, "no such file or folder")
 
 
+_KEPT: dict[tuple[str, int, int], MnistArrays] = {}
+
+
+def load_mnist_kept(path: str | os.PathLike[str] | None = None) -> MnistArrays:
+    """``load_mnist`` once per process and file, for the warm worker's jobs.
+
+    The warm worker reads MNIST before the first job and every job after reuses it. The arrays
+    are read-only, so no job can change them for the next. A file that changed (size or
+    modification time) is read again.
+    """
+    if path is None and os.environ.get("MNIST_PATH"):
+        path = os.environ["MNIST_PATH"]
+    source = Path(path) if path is not None else None
+    if source is None or not source.is_file():
+        return load_mnist(path)  # Keras's cache or an IDX folder: not kept
+    stat = source.stat()
+    key = (str(source.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _KEPT:
+        arrays = load_mnist(source)
+        for a in arrays:
+            a.setflags(write=False)
+        _KEPT.clear()  # one dataset at a time: a process never holds two copies
+        _KEPT[key] = arrays
+    return _KEPT[key]
+
+
 def local_source() -> Path | None:
     """Where MNIST can be read without a download: ``MNIST_PATH`` or Keras's cache, else None.
 

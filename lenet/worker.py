@@ -79,7 +79,7 @@ def _energy_tracker() -> tuple[Any, str]:
 
 def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[str, Any]:
     """Run a sweep job's trials, reporting trials done and the best so far."""
-    from lenet.data import load_mnist
+    from lenet.data import load_mnist_kept
     from lenet.sweep import SweepError, SweepSettings, run_sweep, trials_table
 
     settings = SweepSettings(**job["sweep"])
@@ -103,7 +103,7 @@ def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[
         )
 
     _write(job_dir / "progress.json", {"phase": "loading data"})
-    x_train, y_train, _, _ = load_mnist(data)
+    x_train, y_train, _, _ = load_mnist_kept(data)
     _write(
         job_dir / "progress.json",
         {"phase": "sweeping", "trials_done": 0, "trials": settings.trials},
@@ -128,7 +128,7 @@ def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[
 def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
     """Train, evaluate and save one job; returns what goes into ``result.json``."""
     from lenet.config import LeNetConfig
-    from lenet.data import load_mnist
+    from lenet.data import load_mnist_kept
     from lenet.evaluate import build_report
     from lenet.model import predict_proba
     from lenet.store import ModelStore
@@ -180,7 +180,7 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
             )
 
     _write(job_dir / "progress.json", {"phase": "loading data"})
-    x_train, y_train, x_test, y_test = load_mnist(data)
+    x_train, y_train, x_test, y_test = load_mnist_kept(data)
     if initial is not None:
         from lenet.finetune import mix
 
@@ -237,26 +237,97 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
     return {"state": "done", "accuracy": card.accuracy, "model": card.name, **base}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the job in ``job_dir`` in this process; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m lenet.worker")
-    parser.add_argument("job_dir", type=Path)
-    parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--data", default=None)
-    args = parser.parse_args(argv)
-    lower_priority()
+def record(job_dir: Path, home: Path, data: str | None) -> int:
+    """Run one job and write its ``result.json`` whatever happens; returns the exit code."""
     try:
-        outcome = run(args.job_dir, args.home, args.data)
+        outcome = run(job_dir, home, data)
     except Exception as exc:  # any failure becomes a clear message in the job, not a hang
         traceback.print_exc()
         error = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, OSError) and exc.errno in FULL_OR_READ_ONLY:
             from lenet.jobs import storage_problem
 
-            error = f"Nothing was saved: {storage_problem(exc, args.home)}."
+            error = f"Nothing was saved: {storage_problem(exc, home)}."
         outcome = {"state": "failed", "error": error}
-    _write(args.job_dir / "result.json", outcome)
+    _write(job_dir / "result.json", outcome)
     return 0 if outcome["state"] == "done" else 1
+
+
+def warm_up(data: str | None) -> None:
+    """Do what every job needs first, before any job comes.
+
+    TensorFlow and Keras imported, MNIST read (kept for the jobs), and one tiny training step
+    traced and run so TensorFlow's kernels and oneDNN's primitives exist. A dataset problem is
+    left for the job to report.
+    """
+    import numpy as np
+
+    from lenet.config import LeNetConfig
+    from lenet.data import DatasetError, load_mnist_kept, local_source
+    from lenet.train import train
+
+    if data is not None or local_source() is not None:  # never a download before a job asks
+        try:
+            load_mnist_kept(data if data is not None else local_source())
+        except DatasetError:
+            pass
+    x = np.zeros((64, 28, 28), np.uint8)
+    y = np.arange(64, dtype=np.uint8) % 10
+    train(LeNetConfig(epochs=1, batch_size=32, validation_split=0.5), (x, y))
+
+
+def serve(data: str | None, idle_s: float) -> int:
+    """A warm worker: run the jobs the job manager sends, one at a time, until idle.
+
+    Protocol (one JSON object per line): the manager writes ``{"argv": [...]}`` (this module's
+    command-line arguments for one job) on stdin; this process answers ``{"ready": true}`` once
+    warm and ``{"exit": CODE}`` after each job (whose ``result.json`` is then on disk). Each
+    job's output goes to its own ``worker.log``. It exits after ``idle_s`` without a job, or
+    when stdin closes (the server went away).
+    """
+    import select
+
+    lower_priority()
+    answers = os.fdopen(os.dup(1), "w", buffering=1)  # fd 1 and 2 go to each job's log
+    warm_up(data)
+    answers.write(json.dumps({"ready": True}) + "\n")
+    while True:
+        readable, _, _ = select.select([sys.stdin], [], [], idle_s)
+        if not readable:
+            return 0
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        args = _parser().parse_args(json.loads(line)["argv"])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        with open(args.job_dir / "worker.log", "ab") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+        code = record(args.job_dir, args.home, args.data)
+        answers.write(json.dumps({"exit": code}) + "\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lenet.worker")
+    parser.add_argument("job_dir", type=Path, nargs="?")
+    parser.add_argument("--home", type=Path)
+    parser.add_argument("--data", default=None)
+    parser.add_argument(
+        "--warm", type=float, metavar="IDLE_S", help="serve jobs from stdin until idle this long"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job in ``job_dir`` in this process (or, with ``--warm``, serve jobs)."""
+    args = _parser().parse_args(argv)
+    if args.warm is not None:
+        return serve(args.data, args.warm)
+    if args.job_dir is None or args.home is None:
+        _parser().error("give JOB_DIR and --home, or --warm IDLE_S")
+    lower_priority()
+    return record(args.job_dir, args.home, args.data)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,10 @@ def retrain(name: str) -> None:
 
 def sweep() -> None:
     st.title("Hyperparameter sweeps")
+    try:
+        ui.job_manager().warm_up()  # a worker with TensorFlow loaded, before the click
+    except JobError:  # the page says so where it lists runs
+        pass
     launch()
     active = any(not j.final and j.kind == "sweep" for j in ui.job_manager().list())
     st.fragment(progress, run_every=1.0 if active else None)()

@@ -358,7 +358,7 @@ def finetune_section() -> None:
 def train() -> None:
     st.title("Train a model")
     try:
-        ui.job_manager()
+        ui.job_manager().warm_up()  # a worker with TensorFlow loaded, before the click
     except JobError as exc:  # a home that cannot hold jobs (read-only, full)
         st.error(str(exc))
         st.stop()

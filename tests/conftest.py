@@ -9,6 +9,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # moves the numbers that tests compare (int8 agreement, accuracies). Tests of the bf16 path set
 # LENET_PRECISION themselves; job and CLI subprocesses inherit this.
 os.environ["LENET_PRECISION"] = "fp32"
+# No warm worker behind the pages' job manager (each would import TensorFlow in a process of
+# its own): page tests stand in for workers. tests/test_warm.py and the browser tests that
+# train turn it on.
+os.environ["LENET_WARM_IDLE_S"] = "0"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
