@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from lenet.config import LeNetConfig
-from lenet.infer import write_atomic
-from lenet.store import ModelStore, StoreError, lenet_home, validate_name
+from lenet.files import lenet_home, read_json_or_none, write_json
+from lenet.store import ModelStore, StoreError, validate_name
 from lenet.store import storage_problem as store_problem
 
 State = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
@@ -149,17 +149,6 @@ def _now() -> float:
     return time.time()
 
 
-def _write_json(path: Path, data: Any) -> None:
-    write_atomic(path, json.dumps(data, indent=1).encode())
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -257,7 +246,7 @@ class JobManager:
                 "(move it out of the jobs folder to be rid of this message)."
             )
         job = Job(**data)
-        progress = _read_json(self._path(job_id) / "progress.json")
+        progress = read_json_or_none(self._path(job_id) / "progress.json")
         job.progress = progress if isinstance(progress, dict) else {}
         return job
 
@@ -294,7 +283,7 @@ class JobManager:
     def _save(self, job: Job) -> None:
         data = asdict(job)
         data.pop("progress")
-        _write_json(self._path(job.id) / "job.json", data)
+        write_json(self._path(job.id) / "job.json", data)
 
     def _finish(
         self, job: Job, state: State, error: str = "", result: dict[str, Any] | None = None
@@ -408,7 +397,7 @@ class JobManager:
             data = {k: v for k, v in asdict(job).items() if k != "progress"}
             try:
                 tmp.mkdir()
-                _write_json(tmp / "job.json", data)
+                write_json(tmp / "job.json", data)
                 os.replace(tmp, self._path(job.id))  # the job appears whole or not at all
             except OSError as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -492,7 +481,7 @@ class JobManager:
         folder = self._path(job.id)
         proc = self._procs.get(job.id)
         code = proc.poll() if proc is not None else None
-        result = _read_json(folder / "result.json")
+        result = read_json_or_none(folder / "result.json")
         if isinstance(result, dict) and result.get("state") in FINAL:
             # The worker has said how it ended: show it now, even while its process still
             # exits (TensorFlow's teardown can take seconds); reap that process later.

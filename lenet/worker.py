@@ -21,7 +21,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from lenet.infer import write_atomic
+from lenet.files import write_json
 
 PROGRESS_EVERY_S = 0.25
 FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
@@ -47,7 +47,7 @@ def lower_priority() -> None:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    write_atomic(path, json.dumps(data).encode())
+    write_json(path, data, indent=None)
 
 
 def co2_grid() -> tuple[str, str | None]:

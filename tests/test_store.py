@@ -71,7 +71,7 @@ def test_a_failure_mid_save_leaves_nothing(tmp_path, tiny_trained, monkeypatch):
     def boom(model):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("lenet.infer.tflite_bytes", boom)  # after model.keras is written
+    monkeypatch.setattr("lenet.export.tflite_bytes", boom)  # after model.keras is written
     with pytest.raises(StoreError, match="nothing was written"):
         store.save("half", result.model, result.config, [], report, 1.0)
     assert list(store.user_root.iterdir()) == []
