@@ -20,6 +20,7 @@ from lenet import config as cfg  # noqa: E402
 from lenet.config import LeNetConfig  # noqa: E402
 from lenet.data import DatasetError, load_mnist  # noqa: E402
 from lenet.jobs import JobError  # noqa: E402
+from lenet.pipeline import JobProgress  # noqa: E402
 from lenet.store import STORAGE_FAILURE, ModelStore, StoreError, storage_problem  # noqa: E402
 from lenet.sweep import SweepError  # noqa: E402
 
@@ -172,15 +173,16 @@ def _progress_bar(p: Any) -> None:
     sys.stderr.flush()
 
 
-def _render(p: dict[str, Any]) -> None:
-    """A terminal progress line from a job's ``progress.json``."""
-    if p.get("phase") != "training":
-        sys.stderr.write(f"\r{p.get('phase', 'starting')}...".ljust(60))
+def _render(p: JobProgress) -> None:
+    """A terminal progress line from a job's progress record."""
+    if not p.training:
+        sys.stderr.write(f"\r{p.phase or 'starting'}...".ljust(60))
     else:
-        width, done = 30, int(30 * p["batch"] / p["batches"])
+        width, done = 30, int(30 * p.batch / p.batches)
         sys.stderr.write(
-            f"\repoch {p['epoch']}/{p['epochs']} [{'=' * done}{' ' * (width - done)}] "
-            f"loss {p['loss']:.4f} acc {p['accuracy']:.4f} {p['images_per_s']:,.0f} img/s"
+            f"\repoch {p.epoch}/{p.epochs} [{'=' * done}{' ' * (width - done)}] "
+            f"loss {p.loss or 0.0:.4f} acc {p.accuracy or 0.0:.4f} "
+            f"{p.images_per_s or 0.0:,.0f} img/s"
         )
     sys.stderr.flush()
 
@@ -230,7 +232,7 @@ def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
         print(f"{job.state}: {job.error}", file=sys.stderr)
         return 2 if job.error and STORAGE_FAILURE.search(job.error) else 1
     r = job.result
-    print(f"saved {r['model']}: test accuracy {r['accuracy']:.4f}, {r['seconds']:.1f} s")
+    print(f"saved {r.model}: test accuracy {r.accuracy or 0.0:.4f}, {r.seconds or 0.0:.1f} s")
     return 0
 
 
@@ -402,10 +404,10 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
                 time.sleep(0.5)
                 job = manager.get(job.id)
                 p = job.progress
-                if p.get("phase") == "sweeping":
+                if p.phase == "sweeping":
                     sys.stderr.write(
-                        f"\rtrials {p['trials_done']}/{p['trials']}, best "
-                        f"validation accuracy {p.get('best_val_accuracy')}"
+                        f"\rtrials {p.trials_done}/{p.trials}, best "
+                        f"validation accuracy {p.best_val_accuracy}"
                     )
         except KeyboardInterrupt:
             job = manager.wait(manager.cancel(job.id).id, timeout_s=120)

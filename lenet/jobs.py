@@ -33,10 +33,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 from lenet.config import LeNetConfig
 from lenet.files import lenet_home, read_json_or_none, write_json
+from lenet.pipeline import JobProgress, JobResult
 from lenet.store import ModelStore, StoreError, validate_name
 from lenet.store import storage_problem as store_problem
 
@@ -90,8 +91,8 @@ class Job:
     finished: float | None = None
     pid: int | None = None
     error: str = ""
-    result: dict[str, Any] = field(default_factory=dict)  # accuracy, seconds, energy...
-    progress: dict[str, Any] = field(default_factory=dict)  # filled from progress.json
+    result: JobResult = field(default_factory=JobResult)  # how it ended: accuracy, energy...
+    progress: JobProgress = field(default_factory=JobProgress)  # filled from progress.json
     kind: str = "train"  # or "sweep", "finetune"
     sweep: dict[str, Any] = field(default_factory=dict)  # SweepSettings fields, for sweeps
     finetune: dict[str, Any] = field(default_factory=dict)  # base model, held-out share
@@ -147,6 +148,15 @@ def _check_job(data: Any, folder: str) -> str:
 
 def _now() -> float:
     return time.time()
+
+
+def _worker_result(data: Any) -> JobResult | None:
+    """The result a worker wrote (a parsed ``result.json``) once it has ended, else None."""
+    try:
+        result = JobResult.from_dict(data)
+    except ValueError:
+        return None  # not written yet (or damaged: the process's exit decides)
+    return result if result.state in FINAL else None
 
 
 def _alive(pid: int | None) -> bool:
@@ -245,10 +255,15 @@ class JobManager:
                 f"Job folder {path.parent} is damaged: {problem}; it is left as it is "
                 "(move it out of the jobs folder to be rid of this message)."
             )
-        job = Job(**data)
+        try:
+            result = JobResult.from_dict(data.get("result", {}))
+        except ValueError as exc:
+            raise JobError(
+                f"Job folder {path.parent} is damaged: its result is unreadable ({exc}); it is "
+                "left as it is (move it out of the jobs folder to be rid of this message)."
+            ) from exc
         progress = read_json_or_none(self._path(job_id) / "progress.json")
-        job.progress = progress if isinstance(progress, dict) else {}
-        return job
+        return Job(**{**data, "result": result, "progress": JobProgress.from_dict(progress)})
 
     def _load_all(self) -> list[Job]:
         jobs, broken = [], {}
@@ -281,12 +296,12 @@ class JobManager:
 
     # --- writing ---
     def _save(self, job: Job) -> None:
-        data = asdict(job)
+        data = asdict(job)  # the result record becomes its JSON object
         data.pop("progress")
         write_json(self._path(job.id) / "job.json", data)
 
     def _finish(
-        self, job: Job, state: State, error: str = "", result: dict[str, Any] | None = None
+        self, job: Job, state: State, error: str = "", result: JobResult | None = None
     ) -> None:
         job.state, job.error, job.finished = state, error, _now()
         job.result = result or job.result
@@ -481,15 +496,15 @@ class JobManager:
         folder = self._path(job.id)
         proc = self._procs.get(job.id)
         code = proc.poll() if proc is not None else None
-        result = read_json_or_none(folder / "result.json")
-        if isinstance(result, dict) and result.get("state") in FINAL:
+        result = _worker_result(read_json_or_none(folder / "result.json"))
+        if result is not None:
             # The worker has said how it ended: show it now, even while its process still
             # exits (TensorFlow's teardown can take seconds); reap that process later.
             if proc is not None:
                 self._procs.pop(job.id, None)
                 if code is None:
                     self._exiting.append(proc)
-            self._finish(job, result["state"], str(result.get("error", "")), result)
+            self._finish(job, cast(State, result.state), result.error, result)
             return
         if proc is not None and code is not None:
             self._procs.pop(job.id, None)
@@ -549,8 +564,7 @@ class JobManager:
         """
         spans = []
         for job in reversed(self._load_all()):
-            r = job.result
-            begun, evaluated = r.get("training_started"), r.get("evaluation_s")
+            begun, evaluated = job.result.training_started, job.result.evaluation_s
             if job.state == "done" and job.started and isinstance(begun, (int, float)):
                 spans.append(begun - job.started + float(evaluated or 0.0))
             if len(spans) == last:
