@@ -102,11 +102,6 @@ class Job:
         """Whether the job has ended (done, failed, cancelled or interrupted)."""
         return self.state in FINAL
 
-    @property
-    def lenet_config(self) -> LeNetConfig:
-        """The job's configuration as a ``LeNetConfig``."""
-        return LeNetConfig.from_dict(self.config)
-
 
 _REQUIRED = ("id", "name", "config", "state")
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
@@ -449,12 +444,12 @@ class JobManager:
         """Reap ended workers and start queued jobs while slots are free. Cheap; call often."""
         with self._lock:
             self._exiting = [proc for proc in self._exiting if proc.poll() is None]
-            jobs = self._load_all()
+            jobs = self._load_all()  # each folder read once; reaping updates these in place
             for job in jobs:
                 if job.state == "running":
                     self._reap(job)
-            running = sum(j.state == "running" for j in self._load_all())
-            for job in self._load_all():
+            running = sum(j.state == "running" for j in jobs)
+            for job in jobs:
                 if running >= self.workers:
                     break
                 if job.state == "queued" and self._claim(job.id):
@@ -592,12 +587,13 @@ DEFAULT_OVERHEAD_S = _S_FIXED  # start-up + evaluation until this server has mea
 
 def multiply_adds(config: LeNetConfig) -> int:
     """Multiply-adds of one forward pass (convolutions and dense layers)."""
-    side, maps, total = config.input_size, 1, 0
-    for filters in config.filters:
-        out = side if config.padding == "same" else side - config.kernel_size + 1
-        total += out * out * filters * config.kernel_size**2 * maps
-        side, maps = out // 2, filters
-    width = side * side * maps
+    pooled = config.feature_map_sizes()  # side after each conv block's 2x2 pooling
+    k, maps, total = config.kernel_size, 1, 0
+    for side, filters in zip((config.input_size, *pooled[:-1]), config.filters, strict=True):
+        out = side if config.padding == "same" else side - k + 1  # the convolution's output
+        total += out * out * filters * k * k * maps
+        maps = filters
+    width = pooled[-1] ** 2 * maps
     for units in (*config.dense_units, 10):
         total += width * units
         width = units
