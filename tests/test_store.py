@@ -207,6 +207,13 @@ def test_missing_features_are_made_on_first_use(tiny_store, tmp_path):
     assert store.features("tiny").read(np.zeros((28, 28), "float32"))[0].shape == (24, 24, 6)
 
 
+def test_a_damaged_tflite_gives_a_store_error_for_the_inside_view(tiny_store, tmp_path):
+    store = copy_store(tiny_store, tmp_path)
+    (store.path("tiny") / "model.tflite").write_bytes(b"TFL3 but damaged")
+    with pytest.raises(StoreError, match="not a usable TFLite model"):
+        store.features("tiny")
+
+
 def test_export_int8_is_small_and_agrees(tiny_store, tmp_path, small_mnist):
     from lenet.export import export_model
 
