@@ -1,6 +1,6 @@
 """Accuracy on drawings, not only on MNIST: every bundled model on synthetic mouse drawings.
 
-The drawings (``lenet.drawn``) imitate how people draw with a mouse: several styles per digit
+The drawings (``devkit.drawn``) imitate how people draw with a mouse: several styles per digit
 (1 with or without a flag and base, 7 with a cross bar, open or closed 4...), random size,
 position, slant, rotation and stroke width. No model is trained on them. Each model is scored
 on the MNIST-faithful pipeline (``to_mnist``) and on the naive whole-canvas 28x28 resize.
@@ -17,7 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from lenet.drawn import make_drawn_set  # noqa: E402
+from devkit.drawn import make_drawn_set  # noqa: E402
 from lenet.preprocess import naive_resize, to_mnist  # noqa: E402
 from lenet.store import ModelStore  # noqa: E402
 

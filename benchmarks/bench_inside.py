@@ -17,8 +17,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from devkit.drawn import draw_digit  # noqa: E402
 from lenet import plots  # noqa: E402
-from lenet.drawn import draw_digit  # noqa: E402
 from lenet.inside import feature_maps, occlusion_saliency  # noqa: E402
 from lenet.preprocess import to_mnist  # noqa: E402
 from lenet.store import ModelStore  # noqa: E402

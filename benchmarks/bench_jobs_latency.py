@@ -49,8 +49,8 @@ def launch(manager: JobManager, name: str) -> dict[str, float]:
     estimate = estimate_seconds(QUICK, DEFAULT_OVERHEAD_S if measured is None else measured)
     t0 = time.monotonic()
     job = manager.submit(QUICK, name)
-    spoke = until(manager, job.id, lambda j: j.progress or j.final)
-    training = until(manager, job.id, lambda j: j.progress.get("phase") == "training" or j.final)
+    spoke = until(manager, job.id, lambda j: j.progress.phase or j.final)
+    training = until(manager, job.id, lambda j: j.progress.phase == "training" or j.final)
     ended = until(manager, job.id, lambda j: j.final)
     done = manager.get(job.id)
     if done.state != "done":
@@ -65,7 +65,7 @@ def launch(manager: JobManager, name: str) -> dict[str, float]:
 
 def cancel(manager: JobManager, name: str) -> dict[str, float]:
     job = manager.submit(LONG, name)
-    until(manager, job.id, lambda j: j.progress.get("phase") == "training")
+    until(manager, job.id, lambda j: j.progress.phase == "training")
     time.sleep(1.0)
     asked_wall, asked = time.time(), time.monotonic()
     manager.cancel(job.id)

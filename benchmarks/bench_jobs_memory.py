@@ -42,9 +42,10 @@ def main() -> None:
             config = LeNetConfig(train_subset=2000, epochs=1, seed=i)
             start = time.perf_counter()
             job = manager.wait(manager.submit(config, f"bench-{i}").id, timeout_s=300)
+            accuracy = job.result.accuracy
             print(
                 f"job {i + 1}: {job.state} in {time.perf_counter() - start:.1f} s, "
-                f"test accuracy {job.result.get('accuracy', float('nan')):.2%}, "
+                f"test accuracy {float('nan') if accuracy is None else accuracy:.2%}, "
                 f"RSS {rss_mb():.1f} MB"
             )
         after = rss_mb()

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
 
@@ -20,8 +20,13 @@ from lenet import config as cfg  # noqa: E402
 from lenet.config import LeNetConfig  # noqa: E402
 from lenet.data import DatasetError, load_mnist  # noqa: E402
 from lenet.jobs import JobError  # noqa: E402
+from lenet.pipeline import JobProgress  # noqa: E402
 from lenet.store import STORAGE_FAILURE, ModelStore, StoreError, storage_problem  # noqa: E402
 from lenet.sweep import SweepError  # noqa: E402
+
+if TYPE_CHECKING:
+    from lenet.jobs import Job, JobManager
+    from lenet.train import Progress
 
 CHOICES = {
     "activation": cfg.ACTIVATIONS,
@@ -158,38 +163,85 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress_bar(p: Any) -> None:
-    width = 30
-    done = int(width * p.batch / p.batches)
-    line = (
-        f"\repoch {p.epoch}/{p.epochs} [{'=' * done}{' ' * (width - done)}] "
-        f"loss {p.loss:.4f} acc {p.accuracy:.4f} {p.images_per_s:,.0f} img/s"
-    )
-    if p.kind == "epoch":
-        h = p.history[-1]
-        line += f" val_acc {h['val_accuracy']:.4f}\n"
-    sys.stderr.write(line)
-    sys.stderr.flush()
-
-
-def _render(p: dict[str, Any]) -> None:
-    """A terminal progress line from a job's ``progress.json``."""
-    if p.get("phase") != "training":
-        sys.stderr.write(f"\r{p.get('phase', 'starting')}...".ljust(60))
-    else:
-        width, done = 30, int(30 * p["batch"] / p["batches"])
-        sys.stderr.write(
-            f"\repoch {p['epoch']}/{p['epochs']} [{'=' * done}{' ' * (width - done)}] "
-            f"loss {p['loss']:.4f} acc {p['accuracy']:.4f} {p['images_per_s']:,.0f} img/s"
+def progress_line(p: JobProgress) -> str:
+    """One terminal line for a job's (or an in-process run's) progress."""
+    if p.training:
+        width = 30
+        done = int(width * p.batch / p.batches)
+        return (
+            f"epoch {p.epoch}/{p.epochs} [{'=' * done}{' ' * (width - done)}] "
+            f"loss {p.loss or 0.0:.4f} acc {p.accuracy or 0.0:.4f} "
+            f"{p.images_per_s or 0.0:,.0f} img/s"
         )
+    if p.phase == "sweeping":
+        best = "-" if p.best_val_accuracy is None else f"{p.best_val_accuracy:.4f}"
+        return f"trials {p.trials_done}/{p.trials}, best validation accuracy {best}"
+    return f"{p.phase or 'starting'}..."
+
+
+def _show(line: str, end: str = "") -> None:
+    sys.stderr.write(f"\r{line.ljust(60)}{end}")
     sys.stderr.flush()
+
+
+def _progress_bar(p: Progress) -> None:
+    """``train``'s progress callback for runs in this process (dry run, zoo)."""
+    line = progress_line(JobProgress.of_training(p))
+    if p.kind == "epoch":
+        _show(f"{line} val_acc {p.history[-1]['val_accuracy']:.4f}", "\n")
+    else:
+        _show(line)
+
+
+def follow(manager: JobManager, job: Job, poll_s: float, cancel_wait_s: float) -> Job:
+    """Show a job's progress until it ends; Ctrl-C cancels it. Returns the ended job."""
+    try:
+        while not job.final:
+            time.sleep(poll_s)
+            job = manager.get(job.id)
+            _show(progress_line(job.progress))
+    except KeyboardInterrupt:
+        job = manager.wait(manager.cancel(job.id).id, timeout_s=cancel_wait_s)
+    sys.stderr.write("\n")
+    return job
+
+
+def _job_manager(store: ModelStore, data: Path | None) -> JobManager:
+    """The app's job manager (same LENET_HOME, same queue), with the terminal's full limits."""
+    from lenet.jobs import JobManager, Limits
+
+    return JobManager(
+        store.home,
+        data_path=str(data) if data else None,
+        limits=Limits(max_epochs=200, max_queued=100),
+    )
+
+
+def train_in_job(store: ModelStore, config: LeNetConfig, name: str, data: Path | None) -> int:
+    """Train ``config`` as ``name`` in a job, following its progress; returns the exit code."""
+    from lenet.store import validate_name
+
+    validate_name(name)
+    load_mnist(data)  # fail now, with exit code 2, rather than inside the job
+    try:
+        manager = _job_manager(store, data)
+        job = manager.submit(config, name)
+    except OSError as exc:
+        problem = storage_problem(exc, store.home) or str(exc)
+        raise UsageError(f"cannot start training: {problem}; nothing was started") from exc
+    if job.state == "queued":
+        print(f"job {job.id} is queued behind other runs", file=sys.stderr)
+    job = follow(manager, job, poll_s=0.25, cancel_wait_s=60)
+    if job.state != "done":
+        print(f"{job.state}: {job.error}", file=sys.stderr)
+        return 2 if job.error and STORAGE_FAILURE.search(job.error) else 1
+    r = job.result
+    print(f"saved {r.model}: test accuracy {r.accuracy or 0.0:.4f}, {r.seconds or 0.0:.1f} s")
+    return 0
 
 
 def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
     """Train one model in a job, following its progress; returns the exit code."""
-    from lenet.jobs import JobManager, Limits
-    from lenet.store import validate_name
-
     fields = {f.name for f in dataclasses.fields(LeNetConfig)}
     base = store.config(args.preset) if args.preset else LeNetConfig()
     config = base.replace(**{k: v for k, v in vars(args).items() if k in fields})
@@ -201,37 +253,7 @@ def cmd_train(args: argparse.Namespace, store: ModelStore) -> int:
         result = train(config, (x_train, y_train), on_progress=_progress_bar, max_batches=1)
         print(f"\ndry run: one batch trained on {result.train_size} images; nothing saved")
         return 0
-    validate_name(name)
-    load_mnist(args.data)  # fail now, with exit code 2, rather than inside the job
-    # The same job manager as the app's (same LENET_HOME, same queue); the terminal owner is
-    # trusted with the full limits.
-    try:
-        manager = JobManager(
-            store.home,
-            data_path=str(args.data) if args.data else None,
-            limits=Limits(max_epochs=200, max_queued=100),
-        )
-        job = manager.submit(config, name)
-    except OSError as exc:
-        problem = storage_problem(exc, store.home) or str(exc)
-        raise UsageError(f"cannot start training: {problem}; nothing was started") from exc
-    if job.state == "queued":
-        print(f"job {job.id} is queued behind other runs", file=sys.stderr)
-    try:
-        while not job.final:
-            time.sleep(0.25)
-            job = manager.get(job.id)
-            _render(job.progress)
-    except KeyboardInterrupt:
-        manager.cancel(job.id)
-        job = manager.wait(job.id, timeout_s=60)
-    sys.stderr.write("\n")
-    if job.state != "done":
-        print(f"{job.state}: {job.error}", file=sys.stderr)
-        return 2 if job.error and STORAGE_FAILURE.search(job.error) else 1
-    r = job.result
-    print(f"saved {r['model']}: test accuracy {r['accuracy']:.4f}, {r['seconds']:.1f} s")
-    return 0
+    return train_in_job(store, config, name, args.data)
 
 
 def cmd_evaluate(args: argparse.Namespace, store: ModelStore) -> int:
@@ -388,28 +410,10 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
             set_threads(args.threads)
         study = run_sweep(settings, (x_train, y_train), on_trial=on_trial)
     else:  # through the job manager, like the app's sweeps
-        from lenet.jobs import JobManager, Limits
         from lenet.sweep import open_study
 
-        manager = JobManager(
-            store.home,
-            data_path=str(args.data) if args.data else None,
-            limits=Limits(max_epochs=200, max_queued=100),
-        )
-        job = manager.submit_sweep(settings)
-        try:
-            while not job.final:
-                time.sleep(0.5)
-                job = manager.get(job.id)
-                p = job.progress
-                if p.get("phase") == "sweeping":
-                    sys.stderr.write(
-                        f"\rtrials {p['trials_done']}/{p['trials']}, best "
-                        f"validation accuracy {p.get('best_val_accuracy')}"
-                    )
-        except KeyboardInterrupt:
-            job = manager.wait(manager.cancel(job.id).id, timeout_s=120)
-        sys.stderr.write("\n")
+        manager = _job_manager(store, args.data)
+        job = follow(manager, manager.submit_sweep(settings), poll_s=0.5, cancel_wait_s=120)
         if job.state != "done":
             print(f"{job.state}: {job.error}", file=sys.stderr)
             return 1
@@ -420,19 +424,7 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
     print(f"best trial {best['trial']}: val_accuracy {best['val_accuracy']}")
     if args.retrain_best:
         config = best_config(study).replace(train_subset=None)
-        argv = [
-            "train",
-            "--name",
-            args.retrain_best,
-            *(["--data", str(args.data)] if args.data else []),
-        ]
-        for key, value in config.to_dict().items():
-            if value is None:
-                continue
-            flag = "--" + key.replace("_", "-")
-            values = value if isinstance(value, list) else [value]
-            argv += [flag, *(str(int(v)) if isinstance(v, bool) else str(v) for v in values)]
-        return main(argv, store)
+        return train_in_job(store, config, args.retrain_best, args.data)
     return 0
 
 

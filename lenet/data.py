@@ -210,55 +210,6 @@ def _validate(arrays: tuple[np.ndarray, ...] | list[np.ndarray], source: object)
     return out[0], out[1], out[2], out[3]
 
 
-def normalize(x: np.ndarray) -> np.ndarray:
-    """Scale uint8 images to float32 in [0, 1] with a channel axis.
-
-    Args:
-        x: ``(N, H, W)`` or ``(N, H, W, 1)`` uint8, normally ``H = W = 28``.
-
-    Returns:
-        ``(N, H, W, 1)`` float32 in [0, 1].
-
-    Raises:
-        ValueError: ``x`` is not uint8 (floats may already be scaled) or has the wrong shape.
-    """
-    if x.dtype != np.uint8:
-        raise ValueError(f"normalize expects uint8 images, got dtype {x.dtype}")
-    if x.ndim == 3:
-        x = x[..., np.newaxis]
-    if x.ndim != 4 or x.shape[-1] != 1:
-        raise ValueError(f"normalize expects shape (N, H, W) or (N, H, W, 1), got {x.shape}")
-    return x.astype(np.float32) / np.float32(255.0)
-
-
-def pad_to(x: np.ndarray, size: int) -> np.ndarray:
-    """Zero-pad images to ``size`` x ``size``, centred (LeNet-5 used 32 x 32 inputs).
-
-    Args:
-        x: ``(N, H, W)`` or ``(N, H, W, C)``, any dtype.
-        size: Target side, at least ``H`` and ``W``.
-
-    Returns:
-        ``(N, size, size[, C])`` of the same dtype; ``x`` itself when already that size.
-
-    Raises:
-        ValueError: ``size`` is smaller than the images or ``x`` is not 3-D or 4-D.
-    """
-    if x.ndim not in (3, 4):
-        raise ValueError(f"pad_to expects (N, H, W) or (N, H, W, C), got shape {x.shape}")
-    height, width = x.shape[1:3]
-    if size < max(height, width):
-        raise ValueError(f"pad_to size={size} is smaller than the images ({height}x{width})")
-    if (height, width) == (size, size):
-        return x
-    pads = [(0, 0), _centre(size - height), _centre(size - width)] + [(0, 0)] * (x.ndim - 3)
-    return np.pad(x, pads)
-
-
-def _centre(extra: int) -> tuple[int, int]:
-    return extra // 2, extra - extra // 2
-
-
 def _stratified_indices(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted row indices of ``n`` rows drawn per class in proportion to the class counts."""
     classes, counts = np.unique(y, return_counts=True)

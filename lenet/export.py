@@ -7,18 +7,49 @@ to ``export.json`` beside the files.
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lenet.infer import Predictor, tflite_bytes, write_atomic
+from lenet.files import write_atomic, write_json
+from lenet.infer import Predictor
 from lenet.store import ModelStore
 
 CALIBRATION_IMAGES = 500
 LATENCY_RUNS = 300
+
+
+def tflite_bytes(model: Any, representative: np.ndarray | None = None) -> bytes:
+    """Convert a Keras model to a TFLite flatbuffer (imports TensorFlow).
+
+    Args:
+        model: the Keras model.
+        representative: (N, 28, 28) float [0, 1] training images; when given, the model is
+            quantized to full integer (int8 weights, activations, input and output), the
+            kind a microcontroller runs, calibrated on these images.
+
+    Returns:
+        The ``.tflite`` bytes: float32 without ``representative``.
+    """
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if representative is not None:
+        calibration = np.asarray(representative, np.float32).reshape(-1, 1, 28, 28, 1)
+
+        def samples() -> Iterator[list[np.ndarray]]:
+            for x in calibration:
+                yield [x]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = samples
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
 
 
 def _median_ms(fn: Any, x: np.ndarray, runs: int) -> float:
@@ -90,5 +121,5 @@ def export_model(
             report["int8_accuracy_drop"] = round(
                 report["float_accuracy"] - report["int8_accuracy"], 4
             )
-    write_atomic(folder / "export.json", json.dumps(report, indent=1).encode())
+    write_json(folder / "export.json", report)
     return report

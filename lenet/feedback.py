@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from lenet.store import lenet_home
+from lenet.files import lenet_home
 
 SCHEMA_VERSION = 2
 FILENAME = "drawings.sqlite3"

@@ -1,15 +1,14 @@
 """Fast inference for stored models through a TFLite interpreter.
 
 ``Predictor`` runs a ``.tflite`` file with LiteRT (``ai-edge-litert``), which starts in
-milliseconds and does not import TensorFlow; only ``export_tflite`` needs TensorFlow.
+milliseconds and does not import TensorFlow; the conversion that makes the file
+(``export.tflite_bytes``) is the part that needs TensorFlow.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,73 +213,6 @@ def _dequantize(values: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
         scale, zero = detail["quantization"]
         return ((values.astype(np.float32) - zero) * scale).astype(np.float32)
     return values.copy()
-
-
-def tflite_bytes(model: Any, representative: np.ndarray | None = None) -> bytes:
-    """Convert a Keras model to a TFLite flatbuffer (imports TensorFlow).
-
-    Args:
-        model: the Keras model.
-        representative: (N, 28, 28) float [0, 1] training images; when given, the model is
-            quantized to full integer (int8 weights, activations, input and output), the
-            kind a microcontroller runs, calibrated on these images.
-
-    Returns:
-        The ``.tflite`` bytes: float32 without ``representative``.
-    """
-    import tensorflow as tf
-
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if representative is not None:
-        calibration = np.asarray(representative, np.float32).reshape(-1, 1, 28, 28, 1)
-
-        def samples() -> Iterator[list[np.ndarray]]:
-            for x in calibration:
-                yield [x]
-
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = samples
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-    return converter.convert()
-
-
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write ``content`` to a temporary file beside ``path``, then rename it into place.
-
-    The file is flushed to disk before the rename, and the folder after it, so a power loss
-    leaves the old file or the new one, never a renamed but empty one. On any error (a full
-    disk included) the temporary file is removed and the old file is untouched.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (a rename into it) to disk.
-
-    A no-op where folders cannot be opened (Windows).
-    """
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems refuse fsync on a folder; the file itself is on disk
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol, cast
 
 from lenet.config import LeNetConfig
-from lenet.infer import write_atomic
-from lenet.store import ModelStore, StoreError, lenet_home, validate_name
+from lenet.files import lenet_home, read_json_or_none, write_json
+from lenet.pipeline import JobProgress, JobResult
+from lenet.store import ModelStore, StoreError, validate_name
 from lenet.store import storage_problem as store_problem
 
 State = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
@@ -103,8 +104,8 @@ class Job:
     finished: float | None = None
     pid: int | None = None
     error: str = ""
-    result: dict[str, Any] = field(default_factory=dict)  # accuracy, seconds, energy...
-    progress: dict[str, Any] = field(default_factory=dict)  # filled from progress.json
+    result: JobResult = field(default_factory=JobResult)  # how it ended: accuracy, energy...
+    progress: JobProgress = field(default_factory=JobProgress)  # filled from progress.json
     kind: str = "train"  # or "sweep", "finetune"
     sweep: dict[str, Any] = field(default_factory=dict)  # SweepSettings fields, for sweeps
     finetune: dict[str, Any] = field(default_factory=dict)  # base model, held-out share
@@ -113,11 +114,6 @@ class Job:
     def final(self) -> bool:
         """Whether the job has ended (done, failed, cancelled or interrupted)."""
         return self.state in FINAL
-
-    @property
-    def lenet_config(self) -> LeNetConfig:
-        """The job's configuration as a ``LeNetConfig``."""
-        return LeNetConfig.from_dict(self.config)
 
 
 _REQUIRED = ("id", "name", "config", "state")
@@ -162,15 +158,13 @@ def _now() -> float:
     return time.time()
 
 
-def _write_json(path: Path, data: Any) -> None:
-    write_atomic(path, json.dumps(data, indent=1).encode())
-
-
-def _read_json(path: Path) -> Any:
+def _worker_result(data: Any) -> JobResult | None:
+    """The result a worker wrote (a parsed ``result.json``) once it has ended, else None."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+        result = JobResult.from_dict(data)
+    except ValueError:
+        return None  # not written yet (or damaged: the process's exit decides)
+    return result if result.state in FINAL else None
 
 
 def _alive(pid: int | None) -> bool:
@@ -269,10 +263,15 @@ class JobManager:
                 f"Job folder {path.parent} is damaged: {problem}; it is left as it is "
                 "(move it out of the jobs folder to be rid of this message)."
             )
-        job = Job(**data)
-        progress = _read_json(self._path(job_id) / "progress.json")
-        job.progress = progress if isinstance(progress, dict) else {}
-        return job
+        try:
+            result = JobResult.from_dict(data.get("result", {}))
+        except ValueError as exc:
+            raise JobError(
+                f"Job folder {path.parent} is damaged: its result is unreadable ({exc}); it is "
+                "left as it is (move it out of the jobs folder to be rid of this message)."
+            ) from exc
+        progress = read_json_or_none(self._path(job_id) / "progress.json")
+        return Job(**{**data, "result": result, "progress": JobProgress.from_dict(progress)})
 
     def _load_all(self) -> list[Job]:
         jobs, broken = [], {}
@@ -305,12 +304,12 @@ class JobManager:
 
     # --- writing ---
     def _save(self, job: Job) -> None:
-        data = asdict(job)
+        data = asdict(job)  # the result record becomes its JSON object
         data.pop("progress")
-        _write_json(self._path(job.id) / "job.json", data)
+        write_json(self._path(job.id) / "job.json", data)
 
     def _finish(
-        self, job: Job, state: State, error: str = "", result: dict[str, Any] | None = None
+        self, job: Job, state: State, error: str = "", result: JobResult | None = None
     ) -> None:
         job.state, job.error, job.finished = state, error, _now()
         job.result = result or job.result
@@ -421,7 +420,7 @@ class JobManager:
             data = {k: v for k, v in asdict(job).items() if k != "progress"}
             try:
                 tmp.mkdir()
-                _write_json(tmp / "job.json", data)
+                write_json(tmp / "job.json", data)
                 os.replace(tmp, self._path(job.id))  # the job appears whole or not at all
             except OSError as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -458,12 +457,12 @@ class JobManager:
         """Reap ended workers and start queued jobs while slots are free. Cheap; call often."""
         with self._lock:
             self._exiting = [proc for proc in self._exiting if proc.poll() is None]
-            jobs = self._load_all()
+            jobs = self._load_all()  # each folder read once; reaping updates these in place
             for job in jobs:
                 if job.state == "running":
                     self._reap(job)
-            running = sum(j.state == "running" for j in self._load_all())
-            for job in self._load_all():
+            running = sum(j.state == "running" for j in jobs)
+            for job in jobs:
                 if running >= self.workers:
                     break
                 if job.state == "queued" and self._claim(job.id):
@@ -523,15 +522,15 @@ class JobManager:
         folder = self._path(job.id)
         proc = self._procs.get(job.id)
         code = proc.poll() if proc is not None else None
-        result = _read_json(folder / "result.json")
-        if isinstance(result, dict) and result.get("state") in FINAL:
+        result = _worker_result(read_json_or_none(folder / "result.json"))
+        if result is not None:
             # The worker has said how it ended: show it now, even while its process still
             # exits (TensorFlow's teardown can take seconds); reap that process later.
             if proc is not None:
                 self._procs.pop(job.id, None)
                 if code is None:
                     self._exiting.append(proc)
-            self._finish(job, result["state"], str(result.get("error", "")), result)
+            self._finish(job, cast(State, result.state), result.error, result)
             return
         if proc is not None and code is not None:
             self._procs.pop(job.id, None)
@@ -591,8 +590,7 @@ class JobManager:
         """
         spans = []
         for job in reversed(self._load_all()):
-            r = job.result
-            begun, evaluated = r.get("training_started"), r.get("evaluation_s")
+            begun, evaluated = job.result.training_started, job.result.evaluation_s
             if job.state == "done" and job.started and isinstance(begun, (int, float)):
                 spans.append(begun - job.started + float(evaluated or 0.0))
             if len(spans) == last:
@@ -620,12 +618,13 @@ DEFAULT_OVERHEAD_S = _S_FIXED  # start-up + evaluation until this server has mea
 
 def multiply_adds(config: LeNetConfig) -> int:
     """Multiply-adds of one forward pass (convolutions and dense layers)."""
-    side, maps, total = config.input_size, 1, 0
-    for filters in config.filters:
-        out = side if config.padding == "same" else side - config.kernel_size + 1
-        total += out * out * filters * config.kernel_size**2 * maps
-        side, maps = out // 2, filters
-    width = side * side * maps
+    pooled = config.feature_map_sizes()  # side after each conv block's 2x2 pooling
+    k, maps, total = config.kernel_size, 1, 0
+    for side, filters in zip((config.input_size, *pooled[:-1]), config.filters, strict=True):
+        out = side if config.padding == "same" else side - k + 1  # the convolution's output
+        total += out * out * filters * k * k * maps
+        maps = filters
+    width = pooled[-1] ** 2 * maps
     for units in (*config.dense_units, 10):
         total += width * units
         width = units

@@ -34,7 +34,6 @@ MNIST_SIDE = 28  # output side
 BOX_SIDE = 20  # the longer side of the digit after size normalisation
 CENTRE = 14.0  # where MNIST puts the centre of mass (row, column), in pixel indices
 MIN_SIDE, MAX_SIDE = 8, 4096  # accepted input height and width
-PAD_SIZES = (28, 32)
 MAX_PIXELS = 50_000_000  # a 48 MP phone photo (8064x6048) is read; larger images are refused
 WORK_SIDE = 1024  # photos are shrunk to this longer side: plenty for one digit, cheap after
 # Pillow warns above this many pixels and refuses twice as many (a decompression bomb): set
@@ -376,30 +375,6 @@ def naive_resize(image: np.ndarray) -> np.ndarray:
     if isinstance(found, str):
         return np.zeros((MNIST_SIDE, MNIST_SIDE), np.float32)
     return _resize(found.ink_map(), MNIST_SIDE, MNIST_SIDE)
-
-
-def pad_to(image: np.ndarray, size: int) -> np.ndarray:
-    """Zero-pad 28x28 images to ``size`` x ``size``, centred (LeNet-5's 32x32 input).
-
-    Args:
-        image: (28, 28) or (N, 28, 28), any dtype.
-        size: 28 (returned unchanged) or 32.
-
-    Returns:
-        (size, size) or (N, size, size) with the dtype of ``image``.
-
-    Raises:
-        ValueError: ``size`` is not 28 or 32, or ``image`` is not (28, 28) or (N, 28, 28).
-    """
-    if size not in PAD_SIZES:
-        raise ValueError(f"size={size!r} is invalid: expected one of {PAD_SIZES}")
-    if image.ndim not in (2, 3) or image.shape[-2:] != (MNIST_SIDE, MNIST_SIDE):
-        raise ValueError(f"expected (28, 28) or (N, 28, 28), got {_describe(image)}")
-    margin = (size - MNIST_SIDE) // 2
-    if margin == 0:
-        return image
-    pad = [(0, 0)] * (image.ndim - 2) + [(margin, margin), (margin, margin)]
-    return np.pad(image, pad)
 
 
 def fit_within(image: np.ndarray, side: int) -> np.ndarray:

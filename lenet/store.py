@@ -34,7 +34,8 @@ import numpy as np
 
 from lenet.config import LeNetConfig
 from lenet.evaluate import Report
-from lenet.infer import FeatureReader, Predictor, fsync_dir, write_atomic
+from lenet.files import fsync_dir, lenet_home, read_json, write_atomic, write_json, write_synced
+from lenet.infer import FeatureReader, Predictor
 
 # The checkout's bundled models; an installed package finds them through ``LENET_BUNDLED``.
 BUNDLED_ROOT = Path(__file__).resolve().parent.parent / "assets" / "models"
@@ -50,9 +51,9 @@ def _filters_npy(model: Any) -> bytes:
 
 
 def _float_tflite(model: Any) -> bytes:
-    from lenet import infer
+    from lenet import export  # imports TensorFlow, and export imports this module
 
-    return infer.tflite_bytes(model)
+    return export.tflite_bytes(model)
 
 
 # Files made from the Keras model when it is saved (and on first use for older entries).
@@ -61,15 +62,6 @@ DERIVED = {"model.tflite": _float_tflite, "c1_filters.npy": _filters_npy}
 
 class StoreError(Exception):
     """A model that cannot be saved or loaded; the message says which and why."""
-
-
-def lenet_home() -> Path:
-    """``LENET_HOME``, or a folder under the user's cache directory."""
-    env = os.environ.get("LENET_HOME")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "lenet-studio"
 
 
 def default_bundled_root() -> Path | None:
@@ -129,7 +121,7 @@ class ModelCard:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text())
+        return read_json(path)
     except FileNotFoundError as exc:
         raise StoreError(f"{path.name} is missing in {path.parent}") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -390,13 +382,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def _write_synced(path: Path, content: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-
-
 # What ``storage_problem`` says, found again in a job's error message.
 STORAGE_FAILURE = re.compile(r"the disk holding .* is full|is read-only")
 
@@ -633,11 +618,11 @@ class ModelStore:
             model.save(tmp / "model.keras")
             _fsync_file(tmp / "model.keras")
             for filename, make in DERIVED.items():
-                _write_synced(tmp / filename, make(model))
+                write_synced(tmp / filename, make(model))
             config_json = json.dumps(config.to_dict(), indent=1, sort_keys=True)
-            _write_synced(tmp / "config.json", config_json.encode())
-            _write_synced(tmp / "history.json", json.dumps(history, indent=1).encode())
-            _write_synced(tmp / "report.json", report.to_json().encode())
+            write_synced(tmp / "config.json", config_json.encode())
+            write_synced(tmp / "history.json", json.dumps(history, indent=1).encode())
+            write_synced(tmp / "report.json", report.to_json().encode())
             card = {
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "params": int(model.count_params()),
@@ -648,7 +633,7 @@ class ModelStore:
                 "config_id": config.config_id,
                 "description": description,
             }
-            _write_synced(tmp / "card.json", json.dumps(card, indent=1).encode())
+            write_synced(tmp / "card.json", json.dumps(card, indent=1).encode())
             fsync_dir(tmp)  # the files' names are on disk before the folder is renamed
             if final.exists():
                 old = final.with_name(f".{name}.old-{os.getpid()}")
@@ -679,7 +664,7 @@ class ModelStore:
         card = _read_json(folder / "card.json")
         card.update(accuracy=report.accuracy, macro_f1=report.macro_f1)
         write_atomic(folder / "report.json", report.to_json().encode())
-        write_atomic(folder / "card.json", json.dumps(card, indent=1).encode())
+        write_json(folder / "card.json", card)
 
     def delete(self, name: str) -> None:
         """Delete a user model. Bundled models cannot be deleted."""

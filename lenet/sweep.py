@@ -27,11 +27,9 @@ from typing import Any
 import numpy as np
 
 from lenet.config import LeNetConfig
-from lenet.store import lenet_home
+from lenet.files import lenet_home
 
 # A space maps a parameter name to a list of choices, or to {"low", "high"[, "log", "int"]}.
-Space = dict[str, Any]
-
 SPACES: dict[str, dict[str, Any]] = {
     # Reference sweep 1: activation, batch-norm placement and four dropout rates.
     "activation-bn-dropout": {

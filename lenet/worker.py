@@ -1,10 +1,11 @@
-"""One training job in its own process: ``python -m lenet.worker JOB_DIR --home HOME``.
+"""One job in its own process: ``python -m lenet.worker JOB_DIR --home HOME``.
 
-Trains the job's config, reports progress to ``progress.json`` a few times a second, stops
-within one compiled chunk of batches when ``cancel`` appears (or when the server that started
-it dies), and on success evaluates on the test set and saves the model to the store
-(atomically). It always ends by writing ``result.json`` (done, failed, cancelled, or interrupted
-when the server that started it went away), unless it is killed. It runs at a lower CPU priority
+Process plumbing around ``lenet.pipeline``: runs the job's recipe (train, fine-tune or
+sweep), reports progress to ``progress.json`` a few times a second, stops within one compiled
+chunk of batches when ``cancel`` appears (or when the server that started it dies), and on
+success the recipe evaluates on the test set and saves the model to the store (atomically).
+It always ends by writing ``result.json`` (done, failed, cancelled, or interrupted when the
+server that started it went away), unless it is killed. It runs at a lower CPU priority
 than the server (``lower_priority``), so pages stay responsive while it trains.
 """
 
@@ -18,10 +19,12 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lenet.infer import write_atomic
+from lenet.files import write_json
+from lenet.pipeline import JobProgress, JobResult
 
 PROGRESS_EVERY_S = 0.25
 FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
@@ -46,8 +49,8 @@ def lower_priority() -> None:
             pass
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    write_atomic(path, json.dumps(data).encode())
+def _report(job_dir: Path, progress: JobProgress) -> None:
+    write_json(job_dir / "progress.json", progress.to_dict(), indent=None)
 
 
 def co2_grid() -> tuple[str, str | None]:
@@ -77,7 +80,7 @@ def _energy_tracker() -> tuple[Any, str]:
     return tracker, ""
 
 
-def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[str, Any]:
+def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> JobResult:
     """Run a sweep job's trials, reporting trials done and the best so far."""
     from lenet.data import load_mnist_kept
     from lenet.sweep import SweepError, SweepSettings, run_sweep, trials_table
@@ -92,64 +95,47 @@ def run_sweep_job(job_dir: Path, job: dict[str, Any], data: str | None) -> dict[
         if (job_dir / "cancel").exists() or os.getppid() != parent:
             cancel.set()
         values = [v for v in done if v is not None]
-        _write(
-            job_dir / "progress.json",
-            {
-                "phase": "sweeping",
-                "trials_done": len(done),
-                "trials": settings.trials,
-                "best_val_accuracy": max(values) if values else None,
-            },
+        best = max(values) if values else None
+        _report(
+            job_dir,
+            JobProgress(
+                "sweeping", trials_done=len(done), trials=settings.trials, best_val_accuracy=best
+            ),
         )
 
-    _write(job_dir / "progress.json", {"phase": "loading data"})
+    _report(job_dir, JobProgress("loading data"))
     x_train, y_train, _, _ = load_mnist_kept(data)
-    _write(
-        job_dir / "progress.json",
-        {"phase": "sweeping", "trials_done": 0, "trials": settings.trials},
-    )
+    _report(job_dir, JobProgress("sweeping", trials=settings.trials))
     start = time.perf_counter()
     try:
         study = run_sweep(settings, (x_train, y_train), on_trial=on_trial, cancel=cancel)
     except SweepError as exc:  # storage, space or seed: its one sentence, not a class name
-        return {"state": "failed", "error": str(exc), "study": settings.study_name}
+        return JobResult("failed", str(exc), study=settings.study_name)
     best = trials_table(study)[0] if study.trials else {}
-    state = "cancelled" if (job_dir / "cancel").exists() else "done"
-    return {
-        "state": state,
-        "error": "cancelled; finished trials are kept in the study" if state == "cancelled" else "",
-        "study": settings.study_name,
-        "best_trial": best.get("trial"),
-        "best_val_accuracy": best.get("val_accuracy"),
-        "seconds": time.perf_counter() - start,
-    }
+    cancelled = (job_dir / "cancel").exists()
+    return JobResult(
+        "cancelled" if cancelled else "done",
+        "cancelled; finished trials are kept in the study" if cancelled else "",
+        study=settings.study_name,
+        best_trial=best.get("trial"),
+        best_val_accuracy=best.get("val_accuracy"),
+        seconds=time.perf_counter() - start,
+    )
 
 
-def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
-    """Train, evaluate and save one job; returns what goes into ``result.json``."""
+def run(job_dir: Path, home: Path, data: str | None) -> JobResult:
+    """Run one job (train, fine-tune or sweep) through ``pipeline``; returns its result."""
     from lenet.config import LeNetConfig
     from lenet.data import load_mnist_kept
-    from lenet.evaluate import build_report
-    from lenet.model import predict_proba
+    from lenet.pipeline import finetune_on_drawings, train_evaluate_save
     from lenet.store import ModelStore
-    from lenet.train import Progress, train
+    from lenet.train import Progress
 
     job = json.loads((job_dir / "job.json").read_text())
     if job.get("kind") == "sweep":
         return run_sweep_job(job_dir, job, data)
     config = LeNetConfig.from_dict(job["config"])
     store = ModelStore(home=home)
-    initial, finetune = None, job.get("finetune") or {}
-    if job.get("kind") == "finetune":
-        from lenet.feedback import FeedbackStore
-        from lenet.finetune import split_drawings
-
-        initial = store.load_model(finetune["base"])
-        x_draw, y_draw = FeedbackStore(home / "drawings.sqlite3").arrays()
-        (x_fit, y_fit), (x_held, y_held) = split_drawings(
-            x_draw, y_draw, finetune["holdout"], config.seed
-        )
-        before = float((predict_proba(initial, x_held).argmax(1) == y_held).mean())
     cancel = threading.Event()
     parent = os.getppid()
     last = [0.0]
@@ -160,81 +146,69 @@ def run(job_dir: Path, home: Path, data: str | None) -> dict[str, Any]:
         now = time.perf_counter()
         if p.kind == "epoch" or now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            done = (p.epoch - 1) * p.batches + p.batch
-            rate = done / max(p.elapsed_s, 1e-9)
-            _write(
-                job_dir / "progress.json",
-                {
-                    "phase": "training",
-                    "epoch": p.epoch,
-                    "epochs": p.epochs,
-                    "batch": p.batch,
-                    "batches": p.batches,
-                    "loss": p.loss,
-                    "accuracy": p.accuracy,
-                    "images_per_s": p.images_per_s,
-                    "elapsed_s": p.elapsed_s,
-                    "eta_s": (p.epochs * p.batches - done) / rate if rate else None,
-                    "history": p.history,
-                },
-            )
+            _report(job_dir, JobProgress.of_training(p))
 
-    _write(job_dir / "progress.json", {"phase": "loading data"})
-    x_train, y_train, x_test, y_test = load_mnist_kept(data)
-    if initial is not None:
-        from lenet.finetune import mix
-
-        x_train, y_train = mix(x_train, y_train, x_fit, y_fit)
+    _report(job_dir, JobProgress("loading data"))
+    mnist = load_mnist_kept(data)
     tracker, energy_note = _energy_tracker()
     if tracker is not None:
         tracker.start()
-    trained_at = time.time()
-    result = train(
-        config, (x_train, y_train), on_progress=on_progress, cancel=cancel, initial_model=initial
-    )
+    if job.get("kind") == "finetune":
+        from lenet.feedback import FeedbackStore
+
+        finetune = job.get("finetune") or {}
+        drawings = FeedbackStore(home / "drawings.sqlite3").arrays()
+        trained = finetune_on_drawings(
+            store,
+            finetune["base"],
+            job["name"],
+            config,
+            mnist,
+            drawings,
+            finetune["holdout"],
+            on_progress=on_progress,
+            cancel=cancel,
+        )
+    else:
+        trained = train_evaluate_save(
+            store,
+            job["name"],
+            config,
+            mnist,
+            "trained in the studio",
+            on_progress=on_progress,
+            cancel=cancel,
+        )
     energy_kwh = co2_kg = None
     if tracker is not None:
         co2_kg = tracker.stop()
         energy_kwh = getattr(
             getattr(tracker, "final_emissions_data", None), "energy_consumed", None
         )
-    base = {
-        "seconds": result.seconds,
-        "energy_kwh": energy_kwh,
-        "co2_kg": co2_kg,
-        "energy_note": energy_note,
-        "co2_grid": "-".join(filter(None, co2_grid())),
-        "training_started": trained_at,  # wall clock: the manager knows when it started us
-    }
-    if result.status != "completed":
-        if (job_dir / "cancel").exists():
-            return {"state": "cancelled", "error": "cancelled; nothing was saved", **base}
-        return {
-            "state": "interrupted",
-            "error": "the server that started this run stopped while it trained; nothing was saved",
-            **base,
-        }
-    _write(job_dir / "progress.json", {"phase": "evaluating", "history": result.history})
-    evaluating = time.perf_counter()
-    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
-    description = "trained in the studio"
-    if initial is not None:
-        after = float((predict_proba(result.model, x_held).argmax(1) == y_held).mean())
-        base["drawings"] = {
-            "before": before,
-            "after": after,
-            "held_out": len(y_held),
-            "used": len(y_fit),
-        }
-        description = (
-            f"fine-tuned from {finetune['base']} on {len(y_fit)} of your drawings: "
-            f"{before:.0%} -> {after:.0%} on {len(y_held)} held out"
-        )
-    card = store.save(
-        job["name"], result.model, config, result.history, report, result.seconds, description
+    result = JobResult(
+        seconds=trained.result.seconds,
+        energy_kwh=energy_kwh,
+        co2_kg=co2_kg,
+        energy_note=energy_note,
+        co2_grid="-".join(filter(None, co2_grid())),
+        training_started=trained.training_started,  # the manager knows when it started us
     )
-    base["evaluation_s"] = time.perf_counter() - evaluating  # test-set evaluation and the save
-    return {"state": "done", "accuracy": card.accuracy, "model": card.name, **base}
+    if trained.card is None:
+        if (job_dir / "cancel").exists():
+            return replace(result, state="cancelled", error="cancelled; nothing was saved")
+        return replace(
+            result,
+            state="interrupted",
+            error="the server that started this run stopped while it trained; nothing was saved",
+        )
+    return replace(
+        result,
+        state="done",
+        accuracy=trained.card.accuracy,
+        model=trained.card.name,
+        evaluation_s=trained.evaluation_s,
+        drawings=trained.drawings,
+    )
 
 
 def record(job_dir: Path, home: Path, data: str | None) -> int:
@@ -248,9 +222,9 @@ def record(job_dir: Path, home: Path, data: str | None) -> int:
             from lenet.jobs import storage_problem
 
             error = f"Nothing was saved: {storage_problem(exc, home)}."
-        outcome = {"state": "failed", "error": error}
-    _write(job_dir / "result.json", outcome)
-    return 0 if outcome["state"] == "done" else 1
+        outcome = JobResult("failed", error)
+    write_json(job_dir / "result.json", outcome.to_dict(), indent=None)
+    return 0 if outcome.state == "done" else 1
 
 
 def warm_up(data: str | None) -> None:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
 from lenet.config import LeNetConfig
-from lenet.evaluate import build_report
 from lenet.export import export_model
-from lenet.model import predict_proba
+from lenet.pipeline import Mnist, train_evaluate_save
 from lenet.store import ModelCard, ModelStore
-from lenet.train import Progress, train
+from lenet.train import Progress
 
 ZOO: dict[str, tuple[LeNetConfig, str]] = {
     "lenet5-1998": (
@@ -91,26 +88,30 @@ def train_and_save(
     name: str,
     config: LeNetConfig,
     description: str,
-    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    data: Mnist,
     *,
     bundled: bool,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> ModelCard:
-    """Train ``config`` on the training images, evaluate once on the test set, save it."""
-    x_train, y_train, x_test, y_test = data
-    result = train(config, (x_train, y_train), on_progress=on_progress)
-    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
-    card = store.save(
+    """Train ``config``, evaluate once on the test set, save it, and export its int8 model.
+
+    Raises:
+        StoreError: when the save fails.
+        RuntimeError: when training did not run all its epochs.
+    """
+    trained = train_evaluate_save(
+        store,
         name,
-        result.model,
         config,
-        result.history,
-        report,
-        result.seconds,
+        data,
         description,
         bundled=bundled,
         overwrite=True,
+        on_progress=on_progress,
     )
+    if trained.card is None:  # nothing cancels a zoo run, so training stopped on its own
+        raise RuntimeError(f"training {name} stopped early ({trained.result.status})")
     # The int8 model and the size/accuracy/latency table ship with every zoo entry.
+    x_train, _, x_test, y_test = data
     export_model(store, name, x_train, x_test, y_test, int8=True, into=store.path(name))
-    return card
+    return trained.card

@@ -78,17 +78,17 @@ def progress() -> None:
     for job in reversed([j for j in sweeps if not j.final]):
         p = job.progress
         name = plain(job.name)
-        if job.state == "running" and p.get("phase") == "sweeping":
-            best = p.get("best_val_accuracy")
+        if job.state == "running" and p.phase == "sweeping":
+            best = p.best_val_accuracy
             st.progress(
-                p["trials_done"] / p["trials"],
+                p.fraction or 0.0,
                 text=(
-                    f"{name}: {p['trials_done']}/{p['trials']} trials"
+                    f"{name}: {p.trials_done}/{p.trials} trials"
                     + (f" · best validation accuracy {best:.2%}" if best is not None else "")
                 ),
             )
         else:
-            st.caption(f"{name}: {job.state} ({p.get('phase', 'starting')})")
+            st.caption(f"{name}: {job.state} ({p.phase or 'starting'})")
     # Only the latest sweep's outcome: an older failure goes once a later sweep started.
     if sweeps and sweeps[-1].final:
         last = sweeps[-1]

@@ -1,7 +1,6 @@
 """Train: launch runs from the browser, watch them live, cancel them, keep the results."""
 
 import time
-from typing import Any
 
 import streamlit as st
 
@@ -12,6 +11,7 @@ from lenet.config import SMALL_RUN, LeNetConfig
 from lenet.data import local_source
 from lenet.feedback import FeedbackError
 from lenet.jobs import DEFAULT_OVERHEAD_S, Job, JobError, JobManager, estimate_seconds
+from lenet.pipeline import JobResult
 from lenet.store import StoreError
 from lenet.wording import plural
 from lenet.worker import co2_grid
@@ -222,12 +222,12 @@ def launch(config: LeNetConfig) -> None:
         )
 
 
-def energy_text(r: dict[str, Any]) -> str:
-    if r.get("energy_kwh") is None or r.get("co2_kg") is None:
-        return f"energy: unavailable ({r.get('energy_note') or 'no estimate'})"
-    grid = r.get("co2_grid") or "FRA"
+def energy_text(r: JobResult) -> str:
+    if r.energy_kwh is None or r.co2_kg is None:
+        return f"energy: unavailable ({r.energy_note or 'no estimate'})"
+    grid = r.co2_grid or "FRA"
     return (
-        f"{ui.energy_text(r['energy_kwh'])}, {ui.mass_text(r['co2_kg'])} CO₂ "
+        f"{ui.energy_text(r.energy_kwh)}, {ui.mass_text(r.co2_kg)} CO₂ "
         f"(the {grid} electricity grid)"
     )
 
@@ -260,37 +260,36 @@ def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
             if not job.final and button.button("Cancel", key=f"train_cancel_{job.id}"):
                 manager.cancel(job.id)
                 st.rerun(scope="fragment")
-            if job.state == "running" and p.get("phase") == "training":
-                done = ((p["epoch"] - 1) * p["batches"] + p["batch"]) / (p["epochs"] * p["batches"])
+            if job.state == "running" and p.training:
                 st.progress(
-                    min(done, 1.0),
+                    p.fraction or 0.0,
                     text=(
-                        f"epoch {p['epoch']}/{p['epochs']} · batch {p['batch']}/{p['batches']} · "
-                        f"loss {p['loss']:.3f} · accuracy {p['accuracy']:.1%} · "
-                        f"{p['images_per_s']:,.0f} images/s · {ui.duration(p.get('eta_s'))} left"
+                        f"epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.batches} · "
+                        f"loss {p.loss or 0.0:.3f} · accuracy {p.accuracy or 0.0:.1%} · "
+                        f"{p.images_per_s or 0.0:,.0f} images/s · {ui.duration(p.eta_s)} left"
                     ),
                 )
             elif job.state == "running":
                 since = ui.duration(time.time() - job.started) if job.started else "?"
-                phase = p.get("phase") or "starting"
+                phase = p.phase or "starting"
                 why = "; the worker loads TensorFlow first" if phase == "starting" else ""
                 st.caption(f"{phase}… ({since} so far{why})")
-            if p.get("history"):
+            if p.history:
                 st.plotly_chart(
-                    plots.training_curves({job.name: p["history"]}), key=f"train_curves_{job.id}"
+                    plots.training_curves({job.name: p.history}), key=f"train_curves_{job.id}"
                 )
             if job.state == "done":
                 r = job.result
                 energy = energy_text(r)
-                if r.get("drawings"):
-                    d = r["drawings"]
+                if r.drawings:
+                    d = r.drawings
                     st.info(
-                        f"On your {plural(d['held_out'], 'held-out drawing')}: {d['before']:.0%} "
-                        f"before fine-tuning, {d['after']:.0%} after."
+                        f"On your {plural(d.held_out, 'held-out drawing')}: {d.before:.0%} "
+                        f"before fine-tuning, {d.after:.0%} after."
                     )
                 st.success(
-                    f"Saved as **{r['model']}**: test accuracy {r['accuracy']:.2%}, "
-                    f"trained in {ui.duration(r['seconds'])} · {energy}. It is on the "
+                    f"Saved as **{r.model}**: test accuracy {r.accuracy or 0.0:.2%}, "
+                    f"trained in {ui.duration(r.seconds)} · {energy}. It is on the "
                     "Draw, Evaluate and Compare pages now."
                 )
             elif job.state in ("failed", "interrupted"):

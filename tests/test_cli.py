@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lenet.cli import main
+from lenet.cli import main, progress_line
+from lenet.pipeline import JobProgress
 from lenet.store import ModelStore
 from tests.helpers import SMALL_MNIST
 
@@ -20,6 +21,29 @@ def store(tiny_store, tmp_path):
 
     shutil.copytree(tiny_store.home, tmp_path / "home")
     return ModelStore(home=tmp_path / "home", bundled_root=None)
+
+
+@pytest.mark.parametrize(
+    ("progress", "line"),
+    [
+        (JobProgress(), "starting..."),
+        (JobProgress("loading data"), "loading data..."),
+        (
+            JobProgress("training", 2, 3, 5, 10, 0.25, 0.875, 1234.0),
+            "epoch 2/3 [===============               ] loss 0.2500 acc 0.8750 1,234 img/s",
+        ),
+        (
+            JobProgress("sweeping", trials_done=2, trials=8),
+            "trials 2/8, best validation accuracy -",
+        ),
+        (
+            JobProgress("sweeping", trials_done=3, trials=8, best_val_accuracy=0.9712),
+            "trials 3/8, best validation accuracy 0.9712",
+        ),
+    ],
+)
+def test_one_progress_line_for_training_and_sweeps(progress: JobProgress, line: str) -> None:
+    assert progress_line(progress) == line
 
 
 def digit_png(path: Path, image: np.ndarray, dark_on_light: bool = False) -> Path:

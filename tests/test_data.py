@@ -15,8 +15,6 @@ from lenet.data import (
     IDX_FILES,
     DatasetError,
     load_mnist,
-    normalize,
-    pad_to,
     stratified_subset,
     train_val_split,
 )
@@ -275,53 +273,6 @@ def test_real_mnist() -> None:
     assert (x_test.shape, y_test.shape) == ((10000, 28, 28), (10000,))
     counts = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert np.bincount(y_test, minlength=10).tolist() == counts
-
-
-# --- preprocessing ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("shape", [(3, 28, 28), (3, 28, 28, 1)])
-def test_normalize(shape: tuple[int, ...]) -> None:
-    x = np.zeros(shape, np.uint8)
-    x[0, 0, 0], x[1, 5, 5] = 255, 51
-    out = normalize(x)
-    assert out.shape == (3, 28, 28, 1) and out.dtype == np.float32
-    assert out.min() == 0.0 and out.max() == 1.0
-    assert out[1, 5, 5, 0] == pytest.approx(0.2)
-
-
-@pytest.mark.parametrize(
-    "bad", [np.zeros((2, 28, 28), np.float32), np.zeros((2, 28, 28, 3), np.uint8)]
-)
-def test_normalize_rejects(bad: np.ndarray) -> None:
-    with pytest.raises(ValueError):
-        normalize(bad)
-
-
-@pytest.mark.parametrize(
-    ("shape", "size", "expected"),
-    [
-        ((2, 28, 28), 32, (2, 32, 32)),
-        ((2, 28, 28, 1), 32, (2, 32, 32, 1)),
-        ((2, 28, 28), 28, (2, 28, 28)),
-        ((2, 28, 28, 1), 29, (2, 29, 29, 1)),
-    ],
-)
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-def test_pad_to(shape: tuple[int, ...], size: int, expected: tuple[int, ...], dtype: type) -> None:
-    x = np.ones(shape, dtype)
-    out = pad_to(x, size)
-    assert out.shape == expected and out.dtype == dtype
-    assert out.sum() == x.sum()  # only zeros were added
-    top = (size - 28) // 2  # the odd pixel, if any, goes to the bottom/right
-    assert out[:, top : top + 28, top : top + 28].all()
-    assert not out[:, :top].any() and not out[:, top + 28 :].any()
-    assert not out[:, :, :top].any() and not out[:, :, top + 28 :].any()
-
-
-def test_pad_to_rejects_smaller_size() -> None:
-    with pytest.raises(ValueError, match="size=20"):
-        pad_to(np.zeros((1, 28, 28), np.uint8), 20)
 
 
 # --- subsets and splits -----------------------------------------------------------------------

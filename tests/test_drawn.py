@@ -1,11 +1,11 @@
-"""Tests for lenet.drawn: synthetic canvas drawings for the drawn-digit benchmark."""
+"""Tests for devkit.drawn: synthetic canvas drawings for the drawn-digit benchmark."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lenet.drawn import DIGIT_STYLES, draw_digit, make_drawn_set
+from devkit.drawn import DIGIT_STYLES, draw_digit, make_drawn_set
 from lenet.preprocess import to_mnist
 
 ALL_STYLES = [(digit, style) for digit, styles in DIGIT_STYLES.items() for style in styles]

@@ -64,9 +64,9 @@ def test_a_finetune_job_reports_before_and_after_on_held_out_drawings(
     finally:
         manager.shutdown()
     assert job.state == "done", job.error
-    d = job.result["drawings"]
-    assert d["held_out"] + d["used"] == 40 and 8 <= d["held_out"] <= 16
-    assert 0.0 <= d["before"] <= 1.0 and 0.0 <= d["after"] <= 1.0
+    d = job.result.drawings
+    assert d is not None and d.held_out + d.used == 40 and 8 <= d.held_out <= 16
+    assert 0.0 <= d.before <= 1.0 and 0.0 <= d.after <= 1.0
     from lenet.store import ModelStore
 
     card = ModelStore(home=home, bundled_root=None).card("tiny-mine")

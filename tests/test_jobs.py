@@ -11,6 +11,7 @@ import pytest
 
 from lenet.config import LeNetConfig
 from lenet.jobs import JobError, JobManager, Limits
+from lenet.pipeline import JobProgress
 from lenet.store import ModelStore
 from tests.helpers import QUICK, SMALL_MNIST, StandInWorkers, good_job, mounted_tmpfs, write_job
 from tests.helpers import fill_disk as fill
@@ -42,8 +43,8 @@ def test_a_job_trains_evaluates_and_saves(manager, tmp_path):
     done = manager.wait(job.id, timeout_s=180)
     assert done.state == "done", done.error
     card = ModelStore(home=tmp_path, bundled_root=None).card("quick")
-    assert done.result["accuracy"] == card.accuracy and done.result["seconds"] > 0
-    assert len(done.progress["history"]) == 1
+    assert done.result.accuracy == card.accuracy and (done.result.seconds or 0) > 0
+    assert len(done.progress.history) == 1
 
 
 @pytest.mark.slow  # a worker subprocess trains
@@ -63,7 +64,7 @@ def test_queue_order_and_cancel_while_queued(manager):
 @pytest.mark.slow  # a worker subprocess trains
 def test_cancel_while_running_stops_quickly_and_saves_nothing(manager, tmp_path):
     job = manager.submit(SLOW, "slow")
-    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    wait_for(lambda: manager.get(job.id).progress.phase == "training")
     asked = time.time()
     manager.cancel(job.id)
     ended = manager.wait(job.id, timeout_s=30)
@@ -88,7 +89,7 @@ def test_a_crashing_job_fails_with_its_reason(tmp_path):
 @pytest.mark.slow  # a worker subprocess trains
 def test_a_killed_worker_fails_and_leaves_nothing_half_saved(manager, tmp_path):
     job = manager.submit(SLOW, "killed")
-    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    wait_for(lambda: manager.get(job.id).progress.phase == "training")
     os.kill(job.pid, signal.SIGKILL)
     ended = manager.wait(job.id, timeout_s=30)
     assert ended.state == "failed" and "exit code -9" in ended.error
@@ -101,7 +102,7 @@ def test_state_survives_a_restart_and_orphans_become_interrupted(manager, tmp_pa
     queued_cfg = QUICK.replace(seed=5)
     job = manager.submit(SLOW, "orphan")
     queued = manager.submit(queued_cfg, "waiting")
-    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    wait_for(lambda: manager.get(job.id).progress.phase == "training")
     manager.shutdown()  # the server dies: its worker is killed with it
     restarted = JobManager(tmp_path, data_path=str(SMALL_MNIST))
     try:
@@ -194,7 +195,7 @@ def test_damaged_job_files_are_reported_and_kept(tmp_path):
     manager = JobManager(tmp_path)
     try:
         jobs = manager.list()
-        assert [(j.name, j.progress) for j in jobs] == [("fine", {})]
+        assert [(j.name, j.progress) for j in jobs] == [("fine", JobProgress())]
         assert sorted(manager.broken) == sorted(damaged)
         for job_id, message in manager.broken.items():
             assert job_id in message and "left as it is" in message
@@ -260,7 +261,7 @@ from lenet.jobs import JobManager
 m = JobManager(sys.argv[1], data_path=sys.argv[2])
 job = m.submit(LeNetConfig(epochs=30, batch_size=8, validation_split=0.1), "orphan")
 print(job.id, flush=True)
-while m.get(job.id).progress.get("phase") != "training":
+while m.get(job.id).progress.phase != "training":
     time.sleep(0.1)
 import os
 os._exit(0)  # the server stops; its worker lives on and notices
@@ -291,7 +292,7 @@ def test_a_run_whose_server_stopped_is_interrupted_not_cancelled(tmp_path):
 @pytest.mark.slow  # a worker subprocess trains
 def test_the_worker_runs_at_a_lower_priority_than_the_server(manager):
     job = manager.submit(SLOW, "nice")
-    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    wait_for(lambda: manager.get(job.id).progress.phase == "training")
     try:
         assert os.getpriority(os.PRIO_PROCESS, job.pid) > os.getpriority(os.PRIO_PROCESS, 0)
         if hasattr(os, "SCHED_IDLE"):  # Linux: it runs only when the server leaves the core

@@ -17,7 +17,6 @@ from lenet.preprocess import (
     Preprocessed,
     load_image,
     naive_resize,
-    pad_to,
     to_mnist,
 )
 
@@ -330,32 +329,6 @@ def test_invalid_inputs_raise(name: str, function: Callable[[np.ndarray], object
 def test_size_limits_are_inclusive() -> None:
     assert to_mnist(np.zeros((8, 8), np.uint8)).empty
     assert to_mnist(np.zeros((4096, 8), np.uint8)).empty
-
-
-# --- pad_to ---
-
-
-@pytest.mark.parametrize("batch", [(), (3,)])
-def test_pad_to_32_centres_the_image(batch: tuple[int, ...]) -> None:
-    image = np.ones((*batch, 28, 28), np.float32)
-    padded = pad_to(image, 32)
-    assert padded.shape == (*batch, 32, 32) and padded.dtype == np.float32
-    assert padded.sum() == image.sum()
-    np.testing.assert_array_equal(padded[..., 2:30, 2:30], image)
-
-
-def test_pad_to_28_is_identity() -> None:
-    image = np.arange(28 * 28, dtype=np.float32).reshape(28, 28)
-    np.testing.assert_array_equal(pad_to(image, 28), image)
-
-
-@pytest.mark.parametrize(
-    ("shape", "size", "message"),
-    [((28, 28), 30, "size=30"), ((32, 32), 32, r"\(32, 32\)"), ((28,), 32, r"\(28,\)")],
-)
-def test_pad_to_rejects_bad_input(shape: tuple[int, ...], size: int, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        pad_to(np.zeros(shape, np.float32), size)
 
 
 # --- load_image ---

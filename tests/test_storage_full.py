@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from lenet.feedback import FeedbackError, FeedbackStore
-from lenet.infer import write_atomic
+from lenet.files import write_atomic
 from lenet.store import ModelStore, StoreError, clean_stale_temporaries
 from tests.helpers import fill_disk as fill
 from tests.helpers import mounted_tmpfs

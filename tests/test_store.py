@@ -71,7 +71,7 @@ def test_a_failure_mid_save_leaves_nothing(tmp_path, tiny_trained, monkeypatch):
     def boom(model):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("lenet.infer.tflite_bytes", boom)  # after model.keras is written
+    monkeypatch.setattr("lenet.export.tflite_bytes", boom)  # after model.keras is written
     with pytest.raises(StoreError, match="nothing was written"):
         store.save("half", result.model, result.config, [], report, 1.0)
     assert list(store.user_root.iterdir()) == []
@@ -205,6 +205,13 @@ def test_missing_features_are_made_on_first_use(tiny_store, tmp_path):
     (store.path("tiny") / "c1_filters.npy").unlink()
     assert store.c1_filters("tiny").shape == (5, 5, 6)
     assert store.features("tiny").read(np.zeros((28, 28), "float32"))[0].shape == (24, 24, 6)
+
+
+def test_a_damaged_tflite_gives_a_store_error_for_the_inside_view(tiny_store, tmp_path):
+    store = copy_store(tiny_store, tmp_path)
+    (store.path("tiny") / "model.tflite").write_bytes(b"TFL3 but damaged")
+    with pytest.raises(StoreError, match="not a usable TFLite model"):
+        store.features("tiny")
 
 
 def test_export_int8_is_small_and_agrees(tiny_store, tmp_path, small_mnist):

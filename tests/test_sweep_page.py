@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lenet.config import LeNetConfig
 from lenet.jobs import JobManager
 from lenet.sweep import SweepSettings, run_sweep, trials_table
 from tests.helpers import good_job, visible, write_job
@@ -60,9 +61,10 @@ def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small
     assert not at.exception and "Queued mine-best" in visible(at.success[0].value)
     job = JobManager(app_home.home).list()[0]
     best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
-    assert job.name == "mine-best" and job.lenet_config.train_subset is None
-    assert job.lenet_config.learning_rate == best.params["learning_rate"]
-    assert job.lenet_config.batch_size == best.params["batch_size"]
+    config = LeNetConfig.from_dict(job.config)
+    assert job.name == "mine-best" and config.train_subset is None
+    assert config.learning_rate == best.params["learning_rate"]
+    assert config.batch_size == best.params["batch_size"]
 
 
 def test_start_sweep_queues_a_sweep_job(sweep_page, app_home):

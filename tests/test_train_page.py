@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet.config import SMALL_RUN
+from lenet.config import SMALL_RUN, LeNetConfig
 from lenet.jobs import JobManager
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -51,7 +51,7 @@ def test_start_queues_a_job_and_lists_it(train_page, app_home):
     assert not at.exception and not at.error
     jobs = JobManager(app_home.home).list()
     assert [(j.name, j.state) for j in jobs] == [("my-run", "queued")]
-    assert jobs[0].lenet_config == SMALL_RUN
+    assert LeNetConfig.from_dict(jobs[0].config) == SMALL_RUN
     assert any("my-run" in m.value for m in at.markdown)
     at.button(key="train_start").click().run()  # the same name again
     assert "already trains" in at.error[0].value
