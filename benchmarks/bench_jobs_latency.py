@@ -28,6 +28,7 @@ os.environ.setdefault("LENET_PRECISION", "fp32")
 
 from lenet.config import LeNetConfig  # noqa: E402
 from lenet.jobs import DEFAULT_OVERHEAD_S, JobManager, estimate_seconds  # noqa: E402
+from lenet.warm import WarmLauncher  # noqa: E402
 
 POLL_S = 0.05
 QUICK = LeNetConfig(epochs=2, train_subset=6000)  # a small run someone would try first
@@ -140,15 +141,29 @@ def main() -> None:
         "--data", default=os.environ.get("MNIST_PATH"), help="MNIST .npz (default: $MNIST_PATH)"
     )
     parser.add_argument("--browser", action="store_true", help="also time the Train page")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="a fresh worker process per job (the app's default is a warm worker)",
+    )
     args = parser.parse_args()
     print(f"load before: {os.getloadavg()[0]:.2f} (1-min average), {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as home:
-        manager = JobManager(Path(home), data_path=args.data)
+        launcher = {} if args.cold else {"launcher": WarmLauncher()}
+        manager = JobManager(Path(home), data_path=args.data, **launcher)
+        if not args.cold:  # as the Train page does when it opens, before any click
+            manager.warm_up()
+            warmed = time.monotonic()
+            launcher["launcher"]._workers[0].ready.wait(300)
+            print(f"warm worker ready {time.monotonic() - warmed:.1f} s after the page opened")
         try:
             launches = [launch(manager, f"quick{i}") for i in range(args.runs)]
             cancels = [cancel(manager, f"long{i}") for i in range(args.runs)]
         finally:
             manager.shutdown()
+            if not args.cold:
+                launcher["launcher"].stop()
+    print(f"\nworker: {'a fresh process per job' if args.cold else 'warm (kept)'}")
     print(f"\nlaunch of a {QUICK.epochs}-epoch run on {QUICK.train_subset} images (seconds):")
     print("run | first word | first progress | total | estimate")
     for i, r in enumerate(launches):

@@ -150,6 +150,9 @@ class JobResult:
     co2_grid: str = ""
     training_started: float | None = None  # wall clock when training began
     evaluation_s: float | None = None  # test-set evaluation and the save
+    save_s: float | None = None  # the save alone (part of evaluation_s)
+    data_s: float | None = None  # reading MNIST (near 0 in a warm worker)
+    first_chunk_s: float | None = None  # building and tracing the model, and the first chunk
     drawings: DrawingsScore | None = None  # fine-tuning jobs only
     study: str = ""
     best_trial: int | None = None
@@ -193,6 +196,7 @@ class Trained:
     training_started: float  # wall clock (``time.time()``) when training began
     evaluation_s: float | None = None  # test-set evaluation and the save
     drawings: DrawingsScore | None = None
+    save_s: float | None = None  # the save alone
 
 
 def _evaluate_and_save(
@@ -205,12 +209,13 @@ def _evaluate_and_save(
     *,
     bundled: bool,
     overwrite: bool,
-) -> tuple[ModelCard, float]:
+) -> tuple[ModelCard, float, float]:
     from lenet.evaluate import build_report
     from lenet.model import predict_proba
 
     start = time.perf_counter()
     report = build_report(predict_proba(trained.model, x_test), y_test, x_test)
+    saving = time.perf_counter()
     card = store.save(
         name,
         trained.model,
@@ -222,7 +227,8 @@ def _evaluate_and_save(
         bundled=bundled,
         overwrite=overwrite,
     )
-    return card, time.perf_counter() - start
+    end = time.perf_counter()
+    return card, end - start, end - saving
 
 
 def train_evaluate_save(
@@ -263,10 +269,10 @@ def train_evaluate_save(
     result = train(config, (x_train, y_train), on_progress=on_progress, cancel=cancel)
     if not result.completed:
         return Trained(result, None, started)
-    card, evaluation_s = _evaluate_and_save(
+    card, evaluation_s, save_s = _evaluate_and_save(
         store, name, result, x_test, y_test, description, bundled=bundled, overwrite=overwrite
     )
-    return Trained(result, card, started, evaluation_s)
+    return Trained(result, card, started, evaluation_s, save_s=save_s)
 
 
 def finetune_config(
@@ -346,10 +352,10 @@ def finetune_on_drawings(
         f"fine-tuned from {base} on {score.used} of your drawings: "
         f"{score.before:.0%} -> {score.after:.0%} on {score.held_out} held out"
     )
-    card, evaluation_s = _evaluate_and_save(
+    card, evaluation_s, save_s = _evaluate_and_save(
         store, name, result, x_test, y_test, description, bundled=False, overwrite=False
     )
-    return Trained(result, card, started, evaluation_s, score)
+    return Trained(result, card, started, evaluation_s, score, save_s)
 
 
 @dataclass(frozen=True)

@@ -139,17 +139,22 @@ def run(job_dir: Path, home: Path, data: str | None) -> JobResult:
     cancel = threading.Event()
     parent = os.getppid()
     last = [0.0]
+    first_report: list[float] = []  # when the first compiled chunk reported (after the trace)
 
     def on_progress(p: Progress) -> None:
         if (job_dir / "cancel").exists() or os.getppid() != parent:
             cancel.set()
         now = time.perf_counter()
+        if not first_report:
+            first_report.append(now)
         if p.kind == "epoch" or now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
             _report(job_dir, JobProgress.of_training(p))
 
     _report(job_dir, JobProgress("loading data"))
+    loading = time.perf_counter()
     mnist = load_mnist_kept(data)
+    data_s = time.perf_counter() - loading
     tracker, energy_note = _energy_tracker()
     if tracker is not None:
         tracker.start()
@@ -192,6 +197,8 @@ def run(job_dir: Path, home: Path, data: str | None) -> JobResult:
         energy_note=energy_note,
         co2_grid="-".join(filter(None, co2_grid())),
         training_started=trained.training_started,  # the manager knows when it started us
+        data_s=data_s,
+        first_chunk_s=first_report[0] - loading - data_s if first_report else None,
     )
     if trained.card is None:
         if (job_dir / "cancel").exists():
@@ -207,6 +214,7 @@ def run(job_dir: Path, home: Path, data: str | None) -> JobResult:
         accuracy=trained.card.accuracy,
         model=trained.card.name,
         evaluation_s=trained.evaluation_s,
+        save_s=trained.save_s,
         drawings=trained.drawings,
     )
 
