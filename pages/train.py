@@ -232,6 +232,9 @@ def energy_text(r: JobResult) -> str:
     )
 
 
+CANCEL_WAIT_S = 3.0  # a Cancel click waits this long at most for the worker to stop
+
+
 def job_panel() -> None:
     manager = ui.job_manager()
     try:
@@ -258,7 +261,9 @@ def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
             head, button = st.columns([5, 1], vertical_alignment="center")
             head.markdown(f"{STATE_ICON[job.state]} **{job.name}** · {job.state}")
             if not job.final and button.button("Cancel", key=f"train_cancel_{job.id}"):
-                manager.cancel(job.id)
+                # The worker stops within a chunk: show "cancelled" as soon as it has, not a
+                # poll later (if it takes longer, the next poll shows it).
+                manager.cancel(job.id, wait_s=CANCEL_WAIT_S)
                 st.rerun(scope="fragment")
             if job.state == "running" and p.training:
                 st.progress(

@@ -373,3 +373,36 @@ def test_the_co2_grid_is_the_users_choice(monkeypatch):
     monkeypatch.delenv("LENET_CO2_COUNTRY")
     monkeypatch.delenv("LENET_CO2_REGION")
     assert worker.co2_grid() == ("FRA", None)
+
+
+STOPS_ON_CANCEL = """
+import json, pathlib, sys, time
+job = pathlib.Path(sys.argv[1])
+while not (job / "cancel").exists():
+    time.sleep(0.02)
+time.sleep(0.3)  # the rest of the chunk it was training
+(job / "result.json").write_text(json.dumps({"state": "cancelled", "error": "cancelled"}))
+"""
+
+
+def stops_on_cancel(cmd, env, log):
+    """A launcher whose worker stops 0.3 s after Cancel, as a real one does within a chunk."""
+    folder = cmd[cmd.index("lenet.worker") + 1]
+    return subprocess.Popen([sys.executable, "-c", STOPS_ON_CANCEL, folder])
+
+
+def test_cancel_can_wait_for_the_worker_so_cancelled_shows_at_once(tmp_path):
+    manager = JobManager(tmp_path, launcher=stops_on_cancel)
+    try:
+        job = manager.submit(QUICK, "stop-me")
+        assert job.state == "running"
+        still = manager.cancel(job.id)  # the default: ask, return at once
+        assert still.state == "running"
+        again = manager.submit(QUICK, "stop-me-too")
+        manager.wait(job.id, timeout_s=30, poll_s=0.05)
+        asked = time.monotonic()
+        stopped = manager.cancel(again.id, wait_s=5)
+        assert stopped.state == "cancelled"  # returned once the worker had stopped
+        assert 0.25 < time.monotonic() - asked < 3
+    finally:
+        manager.shutdown()
