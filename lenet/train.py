@@ -89,16 +89,24 @@ def training_precision(cpuinfo: str | None = None) -> Precision:
         )
     if wanted != "auto":
         return cast(Precision, wanted)
+    return "bf16" if cpu_flags(cpuinfo) & set(BF16_CPU_FLAGS) else "fp32"
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU's feature flags (``avx2``, ``avx512_bf16``, ``amx_bf16`` ...).
+
+    Args:
+        cpuinfo: the text of ``/proc/cpuinfo`` (read when None; absent on non-Linux: empty).
+    """
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
                 cpuinfo = f.read()
         except OSError:
-            return "fp32"
-    flags = {
+            return set()
+    return {
         word for line in cpuinfo.splitlines() if line.startswith("flags") for word in line.split()
     }
-    return "bf16" if flags & set(BF16_CPU_FLAGS) else "fp32"
 
 
 def set_threads(n: int) -> None:
