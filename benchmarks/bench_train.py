@@ -76,10 +76,12 @@ def subprocess_runner(args: argparse.Namespace, env: dict[str, str]) -> Runner:
     """The shipped path for the classic config in a fresh process with ``env`` set."""
 
     def run() -> float:
-        cmd = [sys.executable, __file__, "--single", "--data", args.data]
+        # As a module from the repository root, so the child imports this checkout's lenet.
+        data = str(Path(args.data).resolve())
+        cmd = [sys.executable, "-m", "benchmarks.bench_train", "--single", "--data", data]
         cmd += ["--batch-size", str(args.batch_size), "--epochs", str(args.epochs)]
         out = subprocess.run(
-            cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True
+            cmd, env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout
         return float(out.strip().splitlines()[-1])
 
