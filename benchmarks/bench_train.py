@@ -8,8 +8,12 @@ excluded; each figure is whole-epoch wall time (the project's includes its per-r
 
 The classic half also measures the levers, each with one thing taken away from the shipped
 path: one compiled call per batch instead of ``CHUNK_IMAGES`` per call; TensorFlow's oneDNN
-kernels off (``TF_ENABLE_ONEDNN_OPTS=0``, in a subprocess since TensorFlow reads it at import);
-and, on CPUs with native bf16 only, fp32 instead of bf16 (``LENET_PRECISION=fp32``).
+kernels off (``TF_ENABLE_ONEDNN_OPTS=0``, in a subprocess since TensorFlow reads it at import),
+with precision held at fp32 on both sides (with oneDNN off, bf16 is emulated, and the lever
+would measure that too); and bf16 against fp32 (``LENET_PRECISION``): on CPUs with native bf16,
+fp32 instead of the shipped bf16; elsewhere, bf16 forced (emulated) instead of the shipped fp32,
+which shows what ``auto`` avoids there. Each lever changes one thing against its reference run.
+The CPU's flags that matter (avx2, avx512_bf16, amx) are printed with the figures.
 
     python -m benchmarks.bench_train [--data PATH] [--repeats 3] [--batch-size 128] [--epochs 1]
 """
@@ -34,10 +38,12 @@ import numpy as np  # noqa: E402
 
 from lenet import train as train_module  # noqa: E402
 from lenet.config import LeNetConfig  # noqa: E402
-from lenet.train import train, training_precision  # noqa: E402
+from lenet.train import cpu_flags, train, training_precision  # noqa: E402
 from lenet.zoo import ZOO  # noqa: E402
 
-OFF_ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+# Precision held at fp32: the lever changes the kernels only.
+OFF_ONEDNN = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "LENET_PRECISION": "fp32"}
+CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
 NO_AUG = {"aug_shift": 0, "aug_rotation": 0, "aug_zoom": 0, "aug_shear": 0, "aug_stroke": 0}
 Runner = Callable[[], float]  # one measurement: images/s
 
@@ -70,10 +76,12 @@ def subprocess_runner(args: argparse.Namespace, env: dict[str, str]) -> Runner:
     """The shipped path for the classic config in a fresh process with ``env`` set."""
 
     def run() -> float:
-        cmd = [sys.executable, __file__, "--single", "--data", args.data]
+        # As a module from the repository root, so the child imports this checkout's lenet.
+        data = str(Path(args.data).resolve())
+        cmd = [sys.executable, "-m", "benchmarks.bench_train", "--single", "--data", data]
         cmd += ["--batch-size", str(args.batch_size), "--epochs", str(args.epochs)]
         out = subprocess.run(
-            cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True
+            cmd, env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout
         return float(out.strip().splitlines()[-1])
 
@@ -187,6 +195,9 @@ def main() -> None:
         torch.set_num_threads(os.cpu_count() or 1)
         print(f"torch {torch.__version__}: set_num_threads({os.cpu_count()}) = CPU count, eager")
 
+    flags = cpu_flags()
+    shown = ", ".join(f"{flag} {'yes' if flag in flags else 'no'}" for flag in CPU_FLAGS)
+    print(f"CPU flags: {shown}")
     precision = training_precision()
     print(
         f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}, "
@@ -195,13 +206,25 @@ def main() -> None:
     )
     best = ZOO["lenet5-best"][0].replace(train_subset=None, **run)
     t_classic, t_best = "pytorch classic relu/max 28x28 valid", "pytorch lenet5-best (no aug)"
-    plain = [("project classic relu/max 28x28 valid", project_runner(classic, x, y))]
-    levers = [
-        ("lever off: one compiled call per batch", project_runner(classic, x, y, args.batch_size)),
-        ("lever off: oneDNN (TF_ENABLE_ONEDNN_OPTS=0)", subprocess_runner(args, OFF_ONEDNN)),
+    shipped_label = "project classic relu/max 28x28 valid"
+    plain = [(shipped_label, project_runner(classic, x, y))]
+    # (label, runner, the reference run it differs from in one thing)
+    levers: list[tuple[str, Runner, str]] = [
+        (
+            "lever off: one compiled call per batch",
+            project_runner(classic, x, y, args.batch_size),
+            shipped_label,
+        )
     ]
+    fp32_label = shipped_label
     if precision == "bf16":
-        levers.append(("lever off: bf16 (fp32)", project_runner(classic, x, y, precision="fp32")))
+        fp32_label = "lever off: bf16 (fp32)"
+        levers.append((fp32_label, project_runner(classic, x, y, precision="fp32"), shipped_label))
+    else:
+        emulated = project_runner(classic, x, y, precision="bf16")
+        levers.append(("bf16 forced (emulated on this CPU)", emulated, shipped_label))
+    onednn = subprocess_runner(args, OFF_ONEDNN)
+    levers.append(("lever off: oneDNN (TF_ENABLE_ONEDNN_OPTS=0), fp32", onednn, fp32_label))
     bests = [
         ("project lenet5-best, with augmentation", project_runner(best, x, y)),
         ("project lenet5-best, augmentation off", project_runner(best.replace(**NO_AUG), x, y)),
@@ -210,12 +233,14 @@ def main() -> None:
         plain.append((t_classic, torch_runner(torch, False, 1e-3, x, y, args)))
         bests.append((t_best, torch_runner(torch, True, best.learning_rate, x, y, args)))
         print("note: the PyTorch lenet5-best has its BatchNorm/dropout but NO augmentation")
-    m_plain = measure("classic LeNet-5, ReLU + max pooling", plain + levers, args.repeats)
+    runs = plain + [(label, run) for label, run, _ in levers]
+    m_plain = measure("classic LeNet-5, ReLU + max pooling", runs, args.repeats)
     m_best = measure("lenet5-best recipe (PyTorch without augmentation)", bests, args.repeats)
     print(f"load average at end: {os.getloadavg()}")
     shipped = m_plain[plain[0][0]]
-    for label, _ in levers:
-        print(f"speed-up from turning the lever on ({label}): {shipped / m_plain[label]:.2f}x")
+    for label, _, reference in levers:
+        gain = m_plain[reference] / m_plain[label]
+        print(f"speed-up from turning the lever on ({label} vs {reference}): {gain:.2f}x")
     if torch is None:
         print("ratio project/pytorch n/a (PyTorch not installed)")
         return

@@ -89,16 +89,24 @@ def training_precision(cpuinfo: str | None = None) -> Precision:
         )
     if wanted != "auto":
         return cast(Precision, wanted)
+    return "bf16" if cpu_flags(cpuinfo) & set(BF16_CPU_FLAGS) else "fp32"
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU's feature flags (``avx2``, ``avx512_bf16``, ``amx_bf16`` ...).
+
+    Args:
+        cpuinfo: the text of ``/proc/cpuinfo`` (read when None; absent on non-Linux: empty).
+    """
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
                 cpuinfo = f.read()
         except OSError:
-            return "fp32"
-    flags = {
+            return set()
+    return {
         word for line in cpuinfo.splitlines() if line.startswith("flags") for word in line.split()
     }
-    return "bf16" if flags & set(BF16_CPU_FLAGS) else "fp32"
 
 
 def set_threads(n: int) -> None:
@@ -107,11 +115,74 @@ def set_threads(n: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(n)
 
 
+class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
+    """Smith's one-cycle learning rate, shaped as PyTorch's ``OneCycleLR`` (cosine phases).
+
+    The rate rises from ``peak / start_div`` to ``peak`` over the first ``warmup`` fraction of
+    the ``steps``, then falls to ``peak / end_div`` at the last step. The short warm-up lets a
+    high peak rate be used from the start without diverging; the long fall settles the weights,
+    so a run of one to three epochs ends well converged.
+    """
+
+    def __init__(
+        self,
+        peak: float,
+        steps: int,
+        warmup: float = 0.25,
+        start_div: float = 25.0,
+        end_div: float = 1e4,
+    ) -> None:
+        """Create the schedule.
+
+        Args:
+            peak: the highest learning rate, reached at the end of the warm-up.
+            steps: the number of updates the whole cycle spans.
+            warmup: the fraction of ``steps`` spent rising, in (0, 1).
+            start_div: the first rate is ``peak / start_div``.
+            end_div: the last rate is ``peak / end_div``.
+
+        Raises:
+            ValueError: if ``steps`` is below 1 or ``warmup`` is not in (0, 1).
+        """
+        if steps < 1 or not 0.0 < warmup < 1.0:
+            raise ValueError(f"one-cycle needs steps >= 1 and 0 < warmup < 1: {steps}, {warmup}")
+        self.peak, self.steps, self.warmup = float(peak), int(steps), float(warmup)
+        self.start_div, self.end_div = float(start_div), float(end_div)
+        self._up = max(1.0, round(self.steps * self.warmup))  # updates spent rising
+
+    def __call__(self, step: Any) -> Any:
+        """The learning rate at update ``step`` (0-based; past the end it stays at the last)."""
+        step = tf.cast(step, tf.float32)
+        low, high, end = self.peak / self.start_div, self.peak, self.peak / self.end_div
+        rising = tf.clip_by_value(step / self._up, 0.0, 1.0)
+        falling = tf.clip_by_value(
+            (step - self._up) / max(1.0, self.steps - 1 - self._up), 0.0, 1.0
+        )
+        up = low + (high - low) * (1.0 - tf.cos(np.pi * rising)) / 2.0
+        down = end + (high - end) * (1.0 + tf.cos(np.pi * falling)) / 2.0
+        return tf.where(step < self._up, up, down)
+
+    def get_config(self) -> dict[str, Any]:
+        """The arguments that rebuild this schedule."""
+        return {
+            "peak": self.peak,
+            "steps": self.steps,
+            "warmup": self.warmup,
+            "start_div": self.start_div,
+            "end_div": self.end_div,
+        }
+
+
 def make_optimizer(config: LeNetConfig, steps: int) -> keras.optimizers.Optimizer:
-    """The optimizer and learning-rate schedule for ``config`` over ``steps`` updates."""
+    """The optimizer and learning-rate schedule for ``config`` over ``steps`` updates.
+
+    ``learning_rate`` is the starting rate (constant, cosine) or the peak rate (one-cycle).
+    """
     lr: Any = config.learning_rate
     if config.lr_schedule == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
+    elif config.lr_schedule == "one-cycle":
+        lr = OneCycle(config.learning_rate, steps)
     if config.optimizer == "adam":
         return keras.optimizers.Adam(lr)
     momentum = 0.9 if config.optimizer == "momentum" else 0.0

@@ -183,3 +183,42 @@ def test_bf16_run_returns_a_float32_model(small_mnist, monkeypatch):
     tuned = train(config.replace(epochs=1), (x, y), initial_model=result.model)
     assert tuned.model is result.model
     assert any(not np.array_equal(a, b) for a, b in zip(before, weights(tuned), strict=True))
+
+
+def test_one_cycle_rises_to_the_peak_then_falls_to_a_ten_thousandth():
+    schedule = train_module.OneCycle(0.01, steps=100, warmup=0.25)
+    rates = [float(schedule(step)) for step in range(100)]
+    assert rates[0] == pytest.approx(0.01 / 25)
+    assert max(rates) == pytest.approx(0.01) and rates.index(max(rates)) == 25
+    assert all(a < b for a, b in zip(rates[:25], rates[1:26], strict=True))  # rising
+    assert all(a > b for a, b in zip(rates[25:99], rates[26:], strict=True))  # falling
+    assert rates[-1] == pytest.approx(0.01 / 1e4)
+    assert float(schedule(500)) == pytest.approx(rates[-1])  # stays at the end rate
+
+
+@pytest.mark.parametrize(("steps", "warmup"), [(0, 0.25), (100, 0.0), (100, 1.0)])
+def test_one_cycle_refuses_an_impossible_cycle(steps, warmup):
+    with pytest.raises(ValueError, match="one-cycle"):
+        train_module.OneCycle(0.01, steps=steps, warmup=warmup)
+
+
+def test_one_cycle_run_follows_the_schedule(small_mnist, monkeypatch):
+    # 300 images, batch 50: 6 updates an epoch, 12 in all; the optimizer's rate after the run
+    # is the schedule's at step 12 (its end), and the config's rate is the peak.
+    x, y, _, _ = small_mnist
+    config = LeNetConfig(
+        epochs=2, batch_size=50, train_subset=300, validation_split=0.0, lr_schedule="one-cycle"
+    )
+    made = []
+    real = train_module.make_optimizer
+    monkeypatch.setattr(
+        train_module, "make_optimizer", lambda c, steps: made.append(real(c, steps)) or made[-1]
+    )
+    result = train(config, (x, y))
+    assert result.completed
+    (optimizer,) = made
+    schedule = optimizer._learning_rate
+    assert isinstance(schedule, train_module.OneCycle)
+    assert (schedule.peak, schedule.steps) == (config.learning_rate, 12)
+    assert int(optimizer.iterations) == 12
+    assert float(optimizer.learning_rate) == pytest.approx(config.learning_rate / 1e4)

@@ -1,0 +1,236 @@
+"""Time to 99% MNIST test accuracy: the quick preset, and the same network in PyTorch.
+
+Part (b), training seconds to ``--target`` test accuracy: the ``quick`` preset
+(``lenet.presets.QUICK``) through the project's loop (``lenet.train.train``), and the same
+network in PyTorch eager with Adam and ``OneCycleLR`` (same peak rate, warm-up fraction, batch
+size, epochs and training images; PyTorch's default Adam momentum cycling). Each run is a fresh
+subprocess; the sides alternate (project, torch, project, torch ...) and each figure is a
+median. After every epoch the test accuracy is measured outside the clock; a run's time to the
+target is its cumulative training time at the first epoch at or above it. The project's time
+includes its one trace per run (part of its first epoch). The test set only reports here:
+nothing is chosen by it.
+
+PyTorch is an optional, benchmark-only dependency (CPU build); without it that side is skipped
+with a line saying so. It gets as many threads as TensorFlow (the CPU count), and, when the
+one-minute load average is at or above the CPU count, ``OMP_WAIT_POLICY=PASSIVE`` (its spinning
+OpenMP threads collapse on a loaded machine); the output says whether it was set.
+
+    python -m benchmarks.bench_time_to_accuracy [--data PATH] [--repeats 3] [--target 0.99]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+
+import numpy as np  # noqa: E402
+
+from lenet.config import LeNetConfig  # noqa: E402
+from lenet.data import load_mnist, stratified_subset, train_val_split  # noqa: E402
+from lenet.presets import QUICK  # noqa: E402
+
+SIDES = ("project", "pytorch")
+Curve = list[tuple[int, float, float]]  # (epoch, cumulative training s, test accuracy)
+
+
+def training_images(
+    config: LeNetConfig, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The images ``lenet.train.train`` trains on for ``config`` (its subset, less validation)."""
+    x, y = stratified_subset(x, y, config.train_subset, config.seed)
+    x_tr, y_tr, _, _ = train_val_split(x, y, config.validation_split, config.seed)
+    return x_tr, y_tr
+
+
+def run_project(config: LeNetConfig, data: str) -> dict[str, Any]:
+    """One run of the project's loop; the test accuracy after every epoch."""
+    from lenet.model import predict_proba
+    from lenet.train import train
+
+    x, y, x_test, y_test = load_mnist(data)
+    curve: Curve = []
+    seconds = [0.0]
+
+    def on_progress(p: Any) -> None:
+        if p.kind == "epoch":
+            seconds[0] = sum(h["seconds"] for h in p.history)  # validation excluded
+
+    def on_epoch(epoch: int, model: Any) -> None:
+        acc = float((predict_proba(model, x_test).argmax(1) == y_test).mean())
+        curve.append((epoch, seconds[0], acc))
+
+    result = train(config, (x, y), on_progress=on_progress, on_epoch=on_epoch)
+    rate = result.train_size * len(result.history) / seconds[0]
+    return {"curve": curve, "images_per_s": rate, "train_size": result.train_size}
+
+
+def torch_network(torch: Any, config: LeNetConfig) -> Any:
+    """``lenet.model.build_model(config)`` in PyTorch (logits out; softmax is in the loss)."""
+    nn = torch.nn
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "gelu": nn.GELU}[config.activation]
+    pool = nn.MaxPool2d if config.pooling == "max" else nn.AvgPool2d
+    pad = (config.kernel_size // 2) if config.padding == "same" else 0
+    layers: list[Any] = [nn.ZeroPad2d(2)] if config.input_size == 32 else []
+    maps = 1
+    for filters, bn, drop in zip(
+        config.filters, config.batch_norm, config.conv_dropout, strict=True
+    ):
+        layers.append(nn.Conv2d(maps, filters, config.kernel_size, padding=pad, bias=not bn))
+        # Keras BatchNormalization defaults: momentum 0.99 (torch 0.01), epsilon 1e-3.
+        layers += [nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01)] if bn else []
+        layers += [act(), pool(2)] + ([nn.Dropout(drop)] if drop else [])
+        maps = filters
+    layers.append(nn.Flatten())
+    width = maps * config.feature_map_sizes()[-1] ** 2
+    for units, drop in zip(config.dense_units, config.dense_dropout, strict=True):
+        layers += [nn.Linear(width, units), act()] + ([nn.Dropout(drop)] if drop else [])
+        width = units
+    return nn.Sequential(*layers, nn.Linear(width, 10))
+
+
+def run_torch(config: LeNetConfig, data: str, threads: int) -> dict[str, Any]:
+    """One run of the same network and schedule in PyTorch eager, on the same images."""
+    import torch
+    from torch.nn import functional as f
+
+    from lenet.train import OneCycle
+
+    torch.set_num_threads(threads)
+    x, y, x_test, y_test = load_mnist(data)
+    x_tr, y_tr = training_images(config, x, y)
+    images = torch.from_numpy(x_tr.astype("float32")[:, None] / 255.0)  # (N, 1, 28, 28)
+    labels = torch.from_numpy(y_tr.astype("int64"))
+    tests = torch.from_numpy(x_test.astype("float32")[:, None] / 255.0)
+    torch.manual_seed(config.seed)
+    model, n, bs = torch_network(torch, config), len(images), config.batch_size
+    batches = -(-n // bs)
+    opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    cycle = OneCycle(config.learning_rate, batches * config.epochs)  # same shape, same steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt,
+        config.learning_rate,
+        total_steps=batches * config.epochs,
+        pct_start=cycle.warmup,
+        div_factor=cycle.start_div,
+        final_div_factor=cycle.end_div / cycle.start_div,  # torch divides the start rate
+    )
+    curve: Curve = []
+    seconds = 0.0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(n)
+        for b in range(batches):
+            idx = order[b * bs : (b + 1) * bs]
+            loss = f.cross_entropy(model(images[idx]), labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        seconds += time.perf_counter() - start
+        model.eval()
+        with torch.no_grad():
+            logits = torch.cat([model(tests[i : i + 1000]) for i in range(0, len(tests), 1000)])
+        acc = float((logits.argmax(1).numpy() == y_test).mean())
+        curve.append((epoch, seconds, acc))
+    return {"curve": curve, "images_per_s": n * config.epochs / seconds, "train_size": n}
+
+
+def reached(curve: Curve, target: float) -> tuple[int, float] | None:
+    """The first ``(epoch, cumulative seconds)`` at or above ``target`` test accuracy."""
+    return next(((e, s) for e, s, a in curve if a >= target), None)
+
+
+def one_run(side: str, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """``side``'s run in a fresh subprocess (its own imports, threads and environment)."""
+    cmd = [sys.executable, "-m", "benchmarks.bench_time_to_accuracy", "--single", side]
+    cmd += ["--data", args.data]
+    out = subprocess.run(
+        cmd, env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def time_to_accuracy(args: argparse.Namespace) -> float | None:
+    """Part (b): print each run and the medians; the project/PyTorch ratio, or None."""
+    threads = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    print(f"part (b): training seconds to {args.target:.1%} test accuracy, quick preset")
+    print(f"quick preset: {QUICK.to_json()}")
+    try:
+        import torch
+    except ImportError as exc:
+        sides: tuple[str, ...] = SIDES[:1]
+        print(f"PyTorch not importable ({exc}): skipping the PyTorch side")
+        torch_env: dict[str, str] = {}
+    else:
+        sides = SIDES
+        torch_env = {"LENET_TORCH_THREADS": str(threads)}
+        if load >= threads and "OMP_WAIT_POLICY" not in os.environ:
+            torch_env["OMP_WAIT_POLICY"] = "PASSIVE"
+        policy = torch_env.get("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY"))
+        print(
+            f"torch {torch.__version__}: {threads} threads (TensorFlow's: the CPU count); "
+            f"OMP_WAIT_POLICY={policy or '(unset)'} (load {load:.1f}"
+            f"{', loaded: set to PASSIVE' if 'OMP_WAIT_POLICY' in torch_env else ''})"
+        )
+    times: dict[str, list[float]] = {side: [] for side in sides}
+    for r in range(1, args.repeats + 1):
+        for side in sides:
+            run = one_run(side, args, torch_env if side == "pytorch" else {})
+            hit = reached(run["curve"], args.target)
+            accs = " ".join(f"{a:.2%}" for _, _, a in run["curve"])
+            when = "not reached" if hit is None else f"{hit[1]:.1f} s (epoch {hit[0]})"
+            print(
+                f"rep {r}  {side:<8} to {args.target:.1%}: {when:<20} test by epoch: {accs}  "
+                f"{run['images_per_s']:,.0f} images/s, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+            times[side].append(float("inf") if hit is None else hit[1])
+    medians = {side: statistics.median(v) for side, v in times.items()}
+    for side, m in medians.items():
+        shown = "not reached" if m == float("inf") else f"{m:.1f} s"
+        print(f"median {side:<8} training time to {args.target:.1%} test accuracy: {shown}")
+    if len(medians) < 2 or float("inf") in medians.values():
+        return None
+    return medians["project"] / medians["pytorch"]
+
+
+def main() -> None:
+    default_data = os.environ.get("MNIST_PATH") or str(ROOT / "../shared/datasets/mnist.npz")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=default_data, help=f"(default: {default_data})")
+    parser.add_argument("--repeats", type=int, default=3, help="(default: 3, runs per side)")
+    parser.add_argument("--target", type=float, default=0.99, help="(default: 0.99)")
+    parser.add_argument("--single", choices=SIDES, help=argparse.SUPPRESS)  # one run, as JSON
+    args = parser.parse_args()
+    if args.single == "project":
+        print(json.dumps(run_project(QUICK, args.data)))
+        return
+    if args.single == "pytorch":
+        threads = int(os.environ.get("LENET_TORCH_THREADS", os.cpu_count() or 1))
+        print(json.dumps(run_torch(QUICK, args.data, threads)))
+        return
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    print(f"data: {args.data}; load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs")
+    ratio = time_to_accuracy(args)
+    # Part (a), click-to-saved through the job manager, prints its line here (the one before
+    # the ratio): "quick run click-to-saved median <S> s, test accuracy <A>%".
+    print(f"load average at end: {os.getloadavg()}")
+    shown = "n/a (a side was skipped or missed the target)" if ratio is None else f"{ratio:.2f}"
+    print(f"time to {args.target:.0%} ratio project/pytorch {shown}")
+
+
+if __name__ == "__main__":
+    main()
