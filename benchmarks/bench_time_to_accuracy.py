@@ -1,5 +1,14 @@
 """Time to 99% MNIST test accuracy: the quick preset, and the same network in PyTorch.
 
+Part (a), click-to-saved: the quick preset submitted ``--runs`` times (default 5) through the
+real job manager with the app's warm worker (``lenet.warm.WarmLauncher``), started ahead as
+the Train page does when it opens. Per run, from the submit (the click) to the job's end as
+the manager sees it, with the breakdown: queue (submit to the worker's start), start (to its
+first word), data (reading MNIST; kept in a warm worker), trace (building and tracing the
+model up to the first chunk of batches), train (the rest of training), evaluate (the test
+set), save, and the rest (result to the manager). The Train page shows the result at its next
+poll (every 0.5 s) after that.
+
 Part (b), training seconds to ``--target`` test accuracy: the ``quick`` preset
 (``lenet.presets.QUICK``) through the project's loop (``lenet.train.train``), and the same
 network in PyTorch eager with Adam and ``OneCycleLR`` (same peak rate, warm-up fraction, batch
@@ -206,12 +215,87 @@ def time_to_accuracy(args: argparse.Namespace) -> float | None:
     return medians["project"] / medians["pytorch"]
 
 
+def click_to_saved(args: argparse.Namespace) -> None:
+    """Part (a): the quick preset through the job manager and a warm worker, ``--runs`` times."""
+    import tempfile
+
+    from lenet.jobs import JobManager
+    from lenet.warm import WarmLauncher
+
+    print("\npart (a): click-to-saved of the quick preset through the job manager, warm worker")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-tta-") as home:
+        launcher = WarmLauncher(idle_s=600)
+        manager = JobManager(Path(home), data_path=args.data, launcher=launcher)
+        try:
+            opened = time.monotonic()
+            manager.warm_up()  # the Train page opening
+            if not launcher._workers[0].ready.wait(600):
+                raise SystemExit("the warm worker did not get ready in 10 minutes")
+            print(f"warm worker ready {time.monotonic() - opened:.1f} s after the page opened")
+            for i in range(args.runs):
+                rows.append(one_click(manager, f"quick-{i}"))
+                r = rows[-1]
+                print(
+                    f"run {i}: click-to-saved {r['total']:.2f} s, test accuracy "
+                    f"{r['accuracy']:.2%} | " + ", ".join(f"{k} {r[k]:.2f}" for k in PHASES),
+                    flush=True,
+                )
+        finally:
+            manager.shutdown()
+            launcher.stop()
+    med = statistics.median
+    breakdown = ", ".join(f"{k} {med(r[k] for r in rows):.2f}" for k in PHASES)
+    print(f"median breakdown (s): {breakdown}")
+    print(
+        f"quick run click-to-saved median {med(r['total'] for r in rows):.1f} s, test accuracy "
+        f"{100 * med(r['accuracy'] for r in rows):.2f}%"
+    )
+
+
+PHASES = ("queue", "start", "data", "trace", "train", "evaluate", "save", "rest")
+
+
+def one_click(manager: Any, name: str) -> dict[str, float]:
+    """Submit the quick preset and follow it every 20 ms to its end; the timings of its phases."""
+    clicked, wall = time.monotonic(), time.time()
+    job = manager.submit(QUICK, name)
+    spoke = None
+    while not job.final:
+        time.sleep(0.02)
+        job = manager.get(job.id)
+        if spoke is None and job.progress.phase:
+            spoke = time.time()
+    ended = time.monotonic()
+    r = job.result
+    if job.state != "done":
+        raise SystemExit(f"{name}: {job.state}: {job.error}")
+    total = ended - clicked
+    queue = (job.started or wall) - wall
+    start = (spoke or job.started or wall) - (job.started or wall)
+    trace = r.first_chunk_s or 0.0
+    evaluate = (r.evaluation_s or 0.0) - (r.save_s or 0.0)
+    phases = {
+        "queue": queue,
+        "start": start,
+        "data": r.data_s or 0.0,
+        "trace": trace,
+        "train": (r.seconds or 0.0) - trace,
+        "evaluate": evaluate,
+        "save": r.save_s or 0.0,
+    }
+    phases["rest"] = total - sum(phases.values())
+    return {**phases, "total": total, "accuracy": r.accuracy or 0.0}
+
+
 def main() -> None:
     default_data = os.environ.get("MNIST_PATH") or str(ROOT / "../shared/datasets/mnist.npz")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=default_data, help=f"(default: {default_data})")
     parser.add_argument("--repeats", type=int, default=3, help="(default: 3, runs per side)")
     parser.add_argument("--target", type=float, default=0.99, help="(default: 0.99)")
+    parser.add_argument("--runs", type=int, default=5, help="(default: 5, part (a) runs)")
+    parser.add_argument("--only", choices=("a", "b"), help="run one part only")
     parser.add_argument("--single", choices=SIDES, help=argparse.SUPPRESS)  # one run, as JSON
     args = parser.parse_args()
     if args.single == "project":
@@ -224,9 +308,9 @@ def main() -> None:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     print(f"data: {args.data}; load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs")
-    ratio = time_to_accuracy(args)
-    # Part (a), click-to-saved through the job manager, prints its line here (the one before
-    # the ratio): "quick run click-to-saved median <S> s, test accuracy <A>%".
+    ratio = None if args.only == "a" else time_to_accuracy(args)
+    if args.only != "b":
+        click_to_saved(args)  # its last line comes just before the ratio
     print(f"load average at end: {os.getloadavg()}")
     shown = "n/a (a side was skipped or missed the target)" if ratio is None else f"{ratio:.2f}"
     print(f"time to {args.target:.0%} ratio project/pytorch {shown}")

@@ -35,18 +35,11 @@ DEFAULT_CO2_COUNTRY = "FRA"  # CodeCarbon needs a grid; LENET_CO2_COUNTRY picks 
 def lower_priority() -> None:
     """Make this process (and the threads it starts later) yield the CPU to the server.
 
-    ``SCHED_IDLE`` where the OS has it (Linux): the worker runs only when the server's threads
-    do not want the core, and a waking server thread preempts it at once. A nice value alone
-    (+10, kept as the fallback and on top) still left the server waiting for the core at every
-    wake-up: with a job training, its wall time per Draw run was about twice its CPU time
-    (``benchmarks/bench_load.py``).
+    A nice value (+10 on the server's), not ``SCHED_IDLE``: idle scheduling starved training
+    behind any other program on the machine (a browser, another job) and, measured with
+    ``benchmarks/bench_load.py``, did not shorten the server's runs.
     """
     os.nice(WORKER_NICE)
-    if hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        except OSError:  # a platform or container that refuses it: the nice value stands
-            pass
 
 
 def _report(job_dir: Path, progress: JobProgress) -> None:
@@ -244,8 +237,8 @@ def warm_up(data: str | None) -> None:
     """
     import numpy as np
 
-    from lenet.config import LeNetConfig
     from lenet.data import DatasetError, load_mnist_kept, local_source
+    from lenet.presets import QUICK
     from lenet.train import train
 
     if data is not None or local_source() is not None:  # never a download before a job asks
@@ -255,7 +248,8 @@ def warm_up(data: str | None) -> None:
             pass
     x = np.zeros((64, 28, 28), np.uint8)
     y = np.arange(64, dtype=np.uint8) % 10
-    train(LeNetConfig(epochs=1, batch_size=32, validation_split=0.5), (x, y))
+    # The quick preset's network (the Train page's default), so its kernels are the warm ones.
+    train(QUICK.replace(epochs=1, batch_size=32, validation_split=0.5), (x, y))
 
 
 def serve(data: str | None, idle_s: float) -> int:

@@ -295,8 +295,6 @@ def test_the_worker_runs_at_a_lower_priority_than_the_server(manager):
     wait_for(lambda: manager.get(job.id).progress.phase == "training")
     try:
         assert os.getpriority(os.PRIO_PROCESS, job.pid) > os.getpriority(os.PRIO_PROCESS, 0)
-        if hasattr(os, "SCHED_IDLE"):  # Linux: it runs only when the server leaves the core
-            assert os.sched_getscheduler(job.pid) == os.SCHED_IDLE
     finally:
         manager.cancel(job.id)
         manager.wait(job.id, timeout_s=30)
@@ -307,14 +305,11 @@ def test_lower_priority_reaches_threads_started_afterwards():
     code = (
         "import os, threading; from lenet.worker import lower_priority; lower_priority(); "
         "out = []; t = threading.Thread(target=lambda: out.append("
-        "(os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0)))); t.start(); t.join(); "
-        "print(*out[0])"
+        "os.getpriority(os.PRIO_PROCESS, 0))); t.start(); t.join(); print(out[0])"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    nice, policy = (int(v) for v in run.stdout.split())
+    nice = int(run.stdout)
     assert nice >= os.getpriority(os.PRIO_PROCESS, 0) + 10 or nice == 19
-    if hasattr(os, "SCHED_IDLE"):
-        assert policy == os.SCHED_IDLE
 
 
 def test_a_result_shows_at_once_while_the_worker_process_still_exits(tmp_path):
