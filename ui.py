@@ -509,7 +509,7 @@ def _drawing_predictions(
     name: str, path: str, mtime: float, db: str, revision: tuple[int, int, int]
 ) -> Any:
     del path, mtime, db, revision  # the cache key
-    from lenet.feedback import predict_digits
+    from lenet.evaluate import predict_digits
 
     x, _ = feedback_store().arrays()
     return predict_digits(x, predictor(name).predict)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from lenet import npzfile
+
 MnistArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
-IMAGE_SIDE = 28
-NUM_CLASSES = 10
-NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+NPZ_KEYS = tuple(key for split in npzfile.SPLITS for key in split)  # x_train, y_train, ...
 # Same order as NPZ_KEYS; each name may also carry a ".gz" suffix.
 IDX_FILES = (
     "train-images-idx3-ubyte",
@@ -201,12 +201,13 @@ def _as_uint8(array: np.ndarray, name: str, source: object) -> np.ndarray:
 def _validate(arrays: tuple[np.ndarray, ...] | list[np.ndarray], source: object) -> MnistArrays:
     out = [_as_uint8(np.asarray(a), key, source) for a, key in zip(arrays, NPZ_KEYS, strict=True)]
     for split, (x, y) in (("train", out[0:2]), ("test", out[2:4])):
-        if x.ndim != 3 or x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE) or len(x) == 0:
-            raise _error(source, f"x_{split} has shape {x.shape}, expected (N, 28, 28), N > 0")
-        if y.shape != (len(x),):
-            raise _error(source, f"y_{split} has shape {y.shape}, expected ({len(x)},)")
-        if y.max() >= NUM_CLASSES:
-            raise _error(source, f"y_{split} has label {y.max()}, expected 0..9")
+        x_key, y_key = f"x_{split}", f"y_{split}"
+        problem = npzfile.pair_problem(x_key, x.shape, y_key, y.shape)
+        if problem is None and len(x) == 0:
+            problem = f"{x_key} has shape {x.shape}, expected (N, 28, 28) with N > 0"
+        problem = problem or npzfile.label_problem(y_key, y)
+        if problem:
+            raise _error(source, problem)
     return out[0], out[1], out[2], out[3]
 
 

@@ -2,17 +2,22 @@
 
 A ``Report`` is built from predicted probabilities, so it never needs TensorFlow; it carries a
 capped gallery of the misclassified images and a small fixed sample, so pages can show them
-without the dataset. ``to_json``/``from_json`` round-trip exactly.
+without the dataset. ``to_json``/``from_json`` round-trip exactly. ``predict_digits`` and
+``accuracy_on`` score a model on your saved drawings.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from lenet.feedback import Drawing
 
 DIGITS = list(range(10))
 MAX_GALLERY = 300
@@ -190,3 +195,51 @@ def evaluate_predictor(predict: Any, x: np.ndarray, y: np.ndarray, batch: int = 
         [predict(x[i : i + batch].astype(np.float32) / 255.0) for i in range(0, len(x), batch)]
     )
     return build_report(probs, y, x)
+
+
+PREDICT_BATCH = 256  # images per model call: bounded memory whatever the number of drawings
+
+
+def predict_digits(images: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The digit a model predicts for each image, computed in batches of ``PREDICT_BATCH``.
+
+    Args:
+        images: (N, 28, 28) uint8.
+        predict: (n, 28, 28) float32 in [0, 1] -> (n, 10) scores.
+
+    Returns:
+        (N,) int64 predicted digits.
+
+    Raises:
+        ValueError: ``predict`` returned an array of the wrong shape.
+    """
+    out = np.zeros((len(images),), np.int64)
+    for start in range(0, len(images), PREDICT_BATCH):
+        batch = images[start : start + PREDICT_BATCH].astype(np.float32) / 255  # in [0, 1]
+        scores = np.asarray(predict(batch))
+        if scores.shape != (len(batch), 10):
+            raise ValueError(f"predict returned shape {scores.shape}, expected ({len(batch)}, 10)")
+        out[start : start + len(batch)] = scores.argmax(axis=1)
+    return out
+
+
+def accuracy_on(
+    drawings: list[Drawing], predict: Callable[[np.ndarray], np.ndarray]
+) -> tuple[float, np.ndarray]:
+    """How often a model gets the drawings right.
+
+    Args:
+        drawings: the labelled drawings.
+        predict: (N, 28, 28) float32 in [0, 1] -> (N, 10) scores (e.g. ``Predictor.predict``).
+
+    Returns:
+        The accuracy (NaN for no drawings) and the (N,) predicted digits.
+
+    Raises:
+        ValueError: ``predict`` returned an array of the wrong shape.
+    """
+    if not drawings:
+        return float("nan"), np.zeros((0,), np.int64)
+    predicted = predict_digits(np.stack([d.image for d in drawings]), predict)
+    truth = np.array([d.digit for d in drawings])
+    return float(np.mean(predicted == truth)), predicted

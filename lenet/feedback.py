@@ -10,7 +10,8 @@ Each drawing is one row of a local SQLite database, by default ``LENET_HOME/draw
 object {model name: predicted digit}, ``raw_png`` the canvas as a small grey PNG. Schema version 1
 is the same without ``raw_png``; it is upgraded in place when opened. Every write is one
 transaction, so a crash never leaves a half-written row or a half-done import. The drawings
-export to, and import from, an ``.npz`` in the layout of ``keras.datasets.mnist``.
+export to, and import from, an ``.npz`` in the layout of ``keras.datasets.mnist`` (``npzfile``);
+a model's accuracy on them is ``evaluate.accuracy_on``.
 
 Only the standard library, NumPy and Pillow: never TensorFlow or Streamlit.
 """
@@ -24,9 +25,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from lenet import npzfile
 from lenet.files import lenet_home
 
 SCHEMA_VERSION = 2
@@ -44,7 +44,6 @@ IMAGE_SHAPE = (28, 28)
 IMAGE_BYTES = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 RAW_MAX_SIDE = 140  # the stored canvas is at most 140x140: enough to see, ~2-5 KB as a PNG
 FLOAT_SLACK = 1e-5
-NPZ_SPLITS = (("x_train", "y_train"), ("x_test", "y_test"))
 
 _CREATE_META = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _CREATE_DRAWINGS = """
@@ -172,92 +171,13 @@ MAX_IMPORT = 20_000  # drawings one import accepts: twice the MNIST test set, ~1
 MAX_IMPORT_BYTES = 256 * 2**20  # an import file larger than this is refused unread
 
 
-def _npy_header(archive: zipfile.ZipFile, key: str) -> tuple[tuple[int, ...], np.dtype]:
-    """The shape and dtype an ``.npy`` member of an npz declares, read without its data.
-
-    Raises:
-        ValueError: the member is not an ``.npy`` file numpy can read safely.
-    """
-    with archive.open(f"{key}.npy") as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"{key} is in .npy format version {version}, expected 1.0 or 2.0")
-    if dtype.hasobject:
-        raise ValueError(f"{key} holds Python objects, which cannot be read without pickle")
-    return tuple(shape), dtype
-
-
 def _npz_rows(source: str | os.PathLike[str] | bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Read and check a Keras-layout npz: every row of both splits, (N, 28, 28) and (N,) uint8.
-
-    Each array's shape and dtype are checked from its ``.npy`` header before any data is read,
-    so a small file declaring a huge array costs nothing; at most ``MAX_IMPORT`` rows in all.
-    """
+    """Read and check a Keras-layout npz (``npzfile.read_rows``), at most ``MAX_IMPORT`` rows."""
     where = "the uploaded file" if isinstance(source, bytes | bytearray) else str(source)
-
-    def bad(problem: str) -> FeedbackError:
-        return FeedbackError(f"cannot import {where}: {problem}; nothing was imported")
-
     try:
-        if isinstance(source, bytes | bytearray):
-            data = bytes(source)
-        else:
-            size = Path(source).stat().st_size
-            if size > MAX_IMPORT_BYTES:
-                raise bad(f"it is {size / 2**20:.0f} MB, more than an import accepts")
-            data = Path(source).read_bytes()
-    except OSError as exc:
-        raise bad(f"unreadable ({exc})") from exc
-    if not data.startswith(b"PK"):
-        raise bad("not an .npz (zip) file")
-    xs, ys = [], []
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            files = [n.removesuffix(".npy") for n in archive.namelist()]
-            found = [(x, y) for x, y in NPZ_SPLITS if x in files or y in files]
-            if not found:
-                raise bad(f"no x_test/y_test or x_train/y_train arrays (has {files})")
-            total = 0
-            for x_key, y_key in found:
-                missing = [key for key in (x_key, y_key) if key not in files]
-                if missing:
-                    raise bad(f"{x_key} and {y_key} come together, but {missing[0]} is missing")
-                (x_shape, x_dtype), (y_shape, y_dtype) = (
-                    _npy_header(archive, key) for key in (x_key, y_key)
-                )
-                if len(x_shape) != 3 or x_shape[1:] != IMAGE_SHAPE:
-                    raise bad(f"{x_key} has shape {x_shape}, expected (N, 28, 28)")
-                if y_shape != (x_shape[0],):
-                    raise bad(f"{y_key} has shape {y_shape}, expected ({x_shape[0]},) like {x_key}")
-                if x_dtype.kind not in "iu":
-                    raise bad(f"{x_key} has dtype {x_dtype}, expected uint8 (integers 0..255)")
-                if y_dtype.kind not in "iu":
-                    raise bad(f"{y_key} has dtype {y_dtype}, expected integer labels 0..9")
-                total += x_shape[0]
-            if total > MAX_IMPORT:
-                raise bad(
-                    f"it holds {total:,} drawings; one import accepts at most {MAX_IMPORT:,} "
-                    "(split the file)"
-                )
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                for x_key, y_key in found:
-                    x, y = npz[x_key], npz[y_key]
-                    if x.size and (x.min() < 0 or x.max() > 255):
-                        raise bad(f"{x_key} has values in [{x.min()}, {x.max()}], expected 0..255")
-                    if y.size and (y.min() < 0 or y.max() > 9):
-                        raise bad(
-                            f"{y_key} has label {y.max() if y.max() > 9 else y.min()}, "
-                            "expected 0..9"
-                        )
-                    xs.append(x.astype(np.uint8))
-                    ys.append(y.astype(np.uint8))
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise bad(f"unreadable .npz: corrupt, truncated or holding objects ({exc})") from exc
-    return np.concatenate(xs), np.concatenate(ys)
+        return npzfile.read_rows(source, MAX_IMPORT, MAX_IMPORT_BYTES)
+    except npzfile.NpzError as exc:
+        raise FeedbackError(f"cannot import {where}: {exc}; nothing was imported") from exc
 
 
 # --- the store ---
@@ -581,13 +501,7 @@ class FeedbackStore:
             raise FeedbackError(f"cannot write {target}: {exc}") from exc
         try:
             with os.fdopen(fd, "wb") as f:  # a file object: savez would add ".npz" to a name
-                np.savez_compressed(
-                    f,
-                    x_train=np.zeros((0, *IMAGE_SHAPE), np.uint8),
-                    y_train=np.zeros((0,), np.uint8),
-                    x_test=x,
-                    y_test=y,
-                )
+                npzfile.write_test_split(f, x, y)
             os.replace(tmp, target)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
@@ -632,51 +546,3 @@ class FeedbackStore:
                 rows,
             )
         return ImportResult(added=len(rows), already=len(y) - len(rows))
-
-
-PREDICT_BATCH = 256  # images per model call: bounded memory whatever the number of drawings
-
-
-def predict_digits(images: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """The digit a model predicts for each image, computed in batches of ``PREDICT_BATCH``.
-
-    Args:
-        images: (N, 28, 28) uint8.
-        predict: (n, 28, 28) float32 in [0, 1] -> (n, 10) scores.
-
-    Returns:
-        (N,) int64 predicted digits.
-
-    Raises:
-        ValueError: ``predict`` returned an array of the wrong shape.
-    """
-    out = np.zeros((len(images),), np.int64)
-    for start in range(0, len(images), PREDICT_BATCH):
-        batch = images[start : start + PREDICT_BATCH].astype(np.float32) / 255  # in [0, 1]
-        scores = np.asarray(predict(batch))
-        if scores.shape != (len(batch), 10):
-            raise ValueError(f"predict returned shape {scores.shape}, expected ({len(batch)}, 10)")
-        out[start : start + len(batch)] = scores.argmax(axis=1)
-    return out
-
-
-def accuracy_on(
-    drawings: list[Drawing], predict: Callable[[np.ndarray], np.ndarray]
-) -> tuple[float, np.ndarray]:
-    """How often a model gets the drawings right.
-
-    Args:
-        drawings: the labelled drawings.
-        predict: (N, 28, 28) float32 in [0, 1] -> (N, 10) scores (e.g. ``Predictor.predict``).
-
-    Returns:
-        The accuracy (NaN for no drawings) and the (N,) predicted digits.
-
-    Raises:
-        ValueError: ``predict`` returned an array of the wrong shape.
-    """
-    if not drawings:
-        return float("nan"), np.zeros((0,), np.int64)
-    predicted = predict_digits(np.stack([d.image for d in drawings]), predict)
-    truth = np.array([d.digit for d in drawings])
-    return float(np.mean(predicted == truth)), predicted

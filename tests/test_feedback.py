@@ -20,7 +20,8 @@ import pytest
 from PIL import Image
 
 from lenet import feedback
-from lenet.feedback import SCHEMA_VERSION, Drawing, FeedbackError, FeedbackStore, accuracy_on
+from lenet.evaluate import accuracy_on, predict_digits
+from lenet.feedback import SCHEMA_VERSION, Drawing, FeedbackError, FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -675,5 +676,5 @@ def test_models_see_the_drawings_in_bounded_batches(store: FeedbackStore) -> Non
         return np.eye(10, dtype=np.float32)[np.zeros(len(x), int)]
 
     images = np.zeros((600, 28, 28), np.uint8)
-    assert feedback.predict_digits(images, predict).tolist() == [0] * 600
+    assert predict_digits(images, predict).tolist() == [0] * 600
     assert sizes == [256, 256, 88]
