@@ -8,7 +8,9 @@ import pytest
 from PIL import Image
 
 from lenet.cli import main, progress_line
+from lenet.config import LeNetConfig
 from lenet.pipeline import JobProgress
+from lenet.presets import QUICK
 from lenet.store import ModelStore
 from tests.helpers import SMALL_MNIST
 
@@ -88,6 +90,14 @@ def test_train_dry_run_saves_nothing(store, capsys):
     code = main(["train", "--data", str(SMALL_MNIST), "--dry-run", "--epochs", "1"], store)
     assert code == 0 and "nothing saved" in capsys.readouterr().out
     assert [c.name for c in store.list()] == ["tiny"]
+
+
+def test_train_preset_quick_starts_from_the_recipe_and_flags_override_it(store, capsys):
+    argv = ["train", "--preset", "quick", "--epochs", "1", "--data", str(SMALL_MNIST), "--dry-run"]
+    assert main(argv, store) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    config = LeNetConfig.from_dict(json.loads(line.removeprefix("configuration: ")))
+    assert config == QUICK.replace(epochs=1)
 
 
 @pytest.mark.slow  # a worker subprocess trains
