@@ -55,10 +55,11 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    """One ``streamlit run app.py`` on 127.0.0.1: empty LENET_HOME, the small MNIST, 1 worker."""
+    """One ``streamlit run app.py`` on 127.0.0.1: empty LENET_HOME, the small MNIST, 1 worker,
+    and the app's warm worker (the rest of the suite turns it off)."""
     if not SMALL_MNIST.is_file():
         pytest.skip(f"no {SMALL_MNIST}")
-    env = {"MNIST_PATH": str(SMALL_MNIST), "LENET_WORKERS": None}
+    env = {"MNIST_PATH": str(SMALL_MNIST), "LENET_WORKERS": None, "LENET_WARM_IDLE_S": "120"}
     try:
         with serving("lenet-browser-pages-", env) as (url, home):
             yield Server(url, home)
