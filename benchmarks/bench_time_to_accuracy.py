@@ -163,7 +163,7 @@ def reached(curve: Curve, target: float) -> tuple[int, float] | None:
 def one_run(side: str, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     """``side``'s run in a fresh subprocess (its own imports, threads and environment)."""
     cmd = [sys.executable, "-m", "benchmarks.bench_time_to_accuracy", "--single", side]
-    cmd += ["--data", args.data]
+    cmd += ["--data", str(Path(args.data).resolve())]  # the child runs from ROOT
     out = subprocess.run(
         cmd, env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
