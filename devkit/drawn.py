@@ -212,9 +212,17 @@ def _smooth_noise(rng: np.random.Generator, count: int, amplitude: float) -> np.
 
 
 def _place(
-    strokes: list[Stroke], rng: np.random.Generator, size: int
+    strokes: list[Stroke],
+    rng: np.random.Generator,
+    size: int,
+    extent_px: float | None = None,
+    pen_px: float | None = None,
 ) -> tuple[list[np.ndarray], float]:
-    """Jitter, slant, rotate, size and position strokes; canvas pixel points and brush width."""
+    """Jitter, slant, rotate, size and position strokes; canvas pixel points and brush width.
+
+    ``extent_px`` (the ink's longer side, pen included) and ``pen_px`` (brush width), both in
+    px on a 280 px canvas, replace the random size and brush when given.
+    """
     moved = []
     for stroke in strokes:
         wobble = _smooth_noise(rng, len(stroke), WOBBLE)
@@ -233,6 +241,10 @@ def _place(
     scale_px = rng.uniform(*SCALE_RANGE) * size
     width = rng.uniform(*WIDTH_RANGE) * size / CANVAS_SIDE
     width = min(width, max(WIDTH_RANGE[0] * size / CANVAS_SIDE, MAX_WIDTH_FRACTION * scale_px))
+    if pen_px is not None:
+        width = pen_px * size / CANVAS_SIDE
+    if extent_px is not None:  # the stroke centres span the ink's extent less one pen width
+        scale_px = max(1.0, extent_px * size / CANVAS_SIDE - width)
     # The whole stroke, round caps and anti-aliased edge included, stays on the canvas.
     margin = width / 2 + 2.0
     scale_px = min(scale_px, size - 2 * margin)
@@ -263,7 +275,14 @@ def _render(strokes: list[np.ndarray], width: float, size: int) -> np.ndarray:
     return np.asarray(canvas.reduce(SUPERSAMPLE))
 
 
-def _draw_grey(digit: int, rng: np.random.Generator, style: str | None, size: int) -> np.ndarray:
+def _draw_grey(
+    digit: int,
+    rng: np.random.Generator,
+    style: str | None,
+    size: int,
+    extent: float | None = None,
+    pen: float | None = None,
+) -> np.ndarray:
     if digit not in _TEMPLATES:
         raise ValueError(f"digit={digit!r} is invalid: expected an integer 0-9")
     styles = _TEMPLATES[digit]
@@ -275,12 +294,24 @@ def _draw_grey(digit: int, rng: np.random.Generator, style: str | None, size: in
         )
     if not isinstance(size, int) or size < 32:
         raise ValueError(f"size={size!r} is invalid: expected an integer >= 32")
-    strokes, width = _place(styles[style](), rng, size)
+    if pen is not None and not 1.0 <= pen <= 60.0:
+        raise ValueError(f"pen={pen!r} is invalid: expected a width of 1-60 px")
+    if extent is not None and not (pen or 0.0) + 2.0 <= extent <= CANVAS_SIDE - 8.0:
+        raise ValueError(
+            f"extent={extent!r} is invalid: expected {(pen or 0.0) + 2.0:g}-{CANVAS_SIDE - 8} px"
+        )
+    strokes, width = _place(styles[style](), rng, size, extent, pen)
     return _render(strokes, width, size)
 
 
 def draw_digit(
-    digit: int, rng: np.random.Generator, *, style: str | None = None, size: int = CANVAS_SIDE
+    digit: int,
+    rng: np.random.Generator,
+    *,
+    style: str | None = None,
+    size: int = CANVAS_SIDE,
+    extent: float | None = None,
+    pen: float | None = None,
 ) -> np.ndarray:
     """Draw one digit the way a person would with a mouse on the app's canvas.
 
@@ -289,15 +320,20 @@ def draw_digit(
         rng: Source of all randomness (style when not given, shape, size, place, brush).
         style: One of ``DIGIT_STYLES[digit]``; None picks one at random.
         size: Canvas side in px; the brush width scales with it (8-40 px at 280).
+        extent: The ink's longer side (pen included) in px on a 280 px canvas; None picks
+            30-95% of the canvas at random.
+        pen: Brush width in px on a 280 px canvas (the app's default is 20); None picks one
+            at random.
 
     Returns:
         (size, size, 4) uint8 RGBA: white strokes with anti-aliased edges on black,
         alpha 255 everywhere, R = G = B.
 
     Raises:
-        ValueError: Unknown digit or style, or size below 32.
+        ValueError: Unknown digit or style, size below 32, pen outside 1-60 px, or an
+            extent shorter than the pen plus 2 px or longer than the canvas less 8 px.
     """
-    grey = _draw_grey(digit, rng, style, size)
+    grey = _draw_grey(digit, rng, style, size, extent, pen)
     opaque = np.full_like(grey, 255)
     return np.stack((grey, grey, grey, opaque), axis=-1)
 

@@ -71,6 +71,17 @@ def test_samples_vary_in_size_place_and_width() -> None:
     assert max(widths) > 2.5 * min(widths)  # thin and thick brushes
 
 
+@pytest.mark.parametrize(("extent", "pen"), [(35.0, 8.0), (60.0, 20.0), (220.0, 20.0)])
+def test_extent_and_pen_are_honoured(extent: float, pen: float) -> None:
+    grey = draw_digit(7, np.random.default_rng(3), extent=extent, pen=pen)[..., 0] > 127
+    rows, cols = np.flatnonzero(grey.any(axis=1)), np.flatnonzero(grey.any(axis=0))
+    longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    assert abs(longer - extent) <= 3
+    # A straight middle row of the 7's stem crosses one stroke about a pen wide (slanted).
+    middle = grey[(rows[0] + rows[-1]) // 2]
+    assert pen - 2 <= middle.sum() <= 2.5 * pen
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -78,6 +89,9 @@ def test_samples_vary_in_size_place_and_width() -> None:
         ({"digit": -1}, "digit=-1"),
         ({"digit": 1, "style": "loop"}, "style='loop'"),
         ({"digit": 1, "size": 16}, "size=16"),
+        ({"digit": 1, "pen": 0.5}, "pen=0.5"),
+        ({"digit": 1, "pen": 20.0, "extent": 21.0}, "extent=21.0"),
+        ({"digit": 1, "extent": 275.0}, "extent=275.0"),
     ],
 )
 def test_draw_digit_rejects_bad_arguments(kwargs: dict[str, object], message: str) -> None:
