@@ -5,6 +5,12 @@ a crossed 7, an open 4, small digits in a corner, a 40 px brush. This module dra
 the way the app's canvas records them, so a benchmark can score a model on drawings without a
 person at the mouse. It is a test set, not training data.
 
+``make_style_set`` draws every template under every ``Variation`` (the ordinary mouse, very
+small and very large digits, heavy slant both ways, finger-wide strokes, shaky strokes) at
+several pen widths, for ``benchmarks/bench_drawn.py``. The templates in ``HELD_OUT_STYLES``
+and the variations marked ``held_out`` are for measuring only: if drawings from this module
+are ever used for training, ``is_held_out`` says which ones must stay out of it.
+
 Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
 picks a template, jitters its points, slants, rotates, sizes and places it at random, and
 renders round-capped white strokes on black at 2x, then shrinks to the canvas size: RGBA
@@ -14,6 +20,7 @@ uint8, alpha 255 everywhere and R = G = B, exactly like ``st_canvas(...).image_d
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -74,10 +81,15 @@ _TEMPLATES: dict[int, dict[str, Template]] = {
         "oval": lambda: [_arc(0.5, 0.5, 0.32, 0.48, -80, -450)],
         "round": lambda: [_arc(0.5, 0.5, 0.45, 0.47, -100, -440)],
         "open": lambda: [_arc(0.5, 0.5, 0.34, 0.48, -70, -390)],
+        "barred": lambda: [
+            _arc(0.5, 0.5, 0.34, 0.48, -80, -450),
+            _line((0.78, 0.08), (0.22, 0.92)),
+        ],
     },
     1: {
         "stick": lambda: [_line((0.5, 0.0), (0.5, 1.0))],
         "flag": lambda: [_line((0.3, 0.22), (0.55, 0.0), (0.55, 1.0))],
+        "base": lambda: [_line((0.5, 0.0), (0.5, 1.0)), _line((0.28, 1.0), (0.72, 1.0))],
         "flag_base": lambda: [
             _line((0.28, 0.2), (0.52, 0.0), (0.52, 1.0)),
             _line((0.25, 1.0), (0.8, 1.0)),
@@ -163,6 +175,9 @@ _TEMPLATES: dict[int, dict[str, Template]] = {
             _line((0.05, 0.02), (0.95, 0.0), (0.38, 1.0)),
             _line((0.35, 0.5), (0.9, 0.5)),
         ],
+        "hooked": lambda: [
+            _line((0.05, 0.25), (0.05, 0.02), (0.95, 0.0), (0.38, 1.0)),
+        ],
         "curved": lambda: [
             _join(
                 _line((0.05, 0.1), (0.08, 0.02), (0.95, 0.02)),
@@ -211,15 +226,78 @@ def _smooth_noise(rng: np.random.Generator, count: int, amplitude: float) -> np.
     return np.column_stack([np.interp(where, np.arange(4), knots[:, i]) for i in range(2)])
 
 
+@dataclass(frozen=True)
+class Variation:
+    """How a writer's hand varies the templates: one condition of the style benchmark.
+
+    Attributes:
+        name: Short label, printed by the benchmark.
+        extent: (low, high) ink size in px on a 280 px canvas, or None for 30-95% of it.
+        shear: (low, high) slant; x shifts by this fraction of the height, top right > 0.
+        wobble: Slow hand wobble, fraction of the digit size.
+        jitter: Per-point noise, fraction of the digit size.
+        pens: Brush widths in px on a 280 px canvas, used in turn.
+        held_out: True for a measuring-only condition that training must never use.
+    """
+
+    name: str
+    extent: tuple[float, float] | None = None
+    shear: tuple[float, float] = (-SHEAR_RANGE, SHEAR_RANGE)
+    wobble: float = WOBBLE
+    jitter: float = JITTER
+    pens: tuple[float, ...] = (8.0, 14.0, 20.0)
+    held_out: bool = False
+
+
+MOUSE = Variation("mouse")
+# The style benchmark's conditions: each template is drawn under each of these.
+VARIATIONS: tuple[Variation, ...] = (
+    MOUSE,
+    Variation("very small", extent=(45.0, 70.0)),
+    Variation("very large", extent=(240.0, 268.0), pens=(8.0, 14.0, 20.0, 30.0)),
+    Variation("slant right", shear=(0.5, 0.75)),
+    Variation("slant left", shear=(-0.75, -0.5)),
+    Variation(
+        "finger",
+        extent=(140.0, 268.0),
+        wobble=0.04,
+        jitter=0.002,
+        pens=(24.0, 32.0, 40.0),
+        held_out=True,
+    ),
+    Variation("shaky", wobble=0.05, jitter=0.012, held_out=True),
+)
+# Templates for measuring only: a model meant to be scored on the style benchmark must
+# never be trained on these (nor on a held-out variation); the figures then measure
+# generalisation to unseen ways of writing, not memory of the generator.
+HELD_OUT_STYLES: frozenset[tuple[int, str]] = frozenset(
+    {(0, "barred"), (1, "flag_base"), (4, "open"), (7, "hooked"), (9, "curved")}
+)
+
+
+def is_held_out(digit: int, style: str, variation: Variation) -> bool:
+    """True when a drawing of this template or under this variation is for measuring only."""
+    return variation.held_out or (digit, style) in HELD_OUT_STYLES
+
+
 def _place(
-    strokes: list[Stroke], rng: np.random.Generator, size: int
+    strokes: list[Stroke],
+    rng: np.random.Generator,
+    size: int,
+    extent_px: float | None = None,
+    pen_px: float | None = None,
+    variation: Variation = MOUSE,
 ) -> tuple[list[np.ndarray], float]:
-    """Jitter, slant, rotate, size and position strokes; canvas pixel points and brush width."""
+    """Jitter, slant, rotate, size and position strokes; canvas pixel points and brush width.
+
+    ``extent_px`` (the ink's longer side, pen included) and ``pen_px`` (brush width), both in
+    px on a 280 px canvas, replace the random size and brush when given.
+    """
     moved = []
     for stroke in strokes:
-        wobble = _smooth_noise(rng, len(stroke), WOBBLE)
-        moved.append(stroke + wobble + rng.normal(0.0, JITTER, size=stroke.shape))
-    shear = rng.uniform(-SHEAR_RANGE, SHEAR_RANGE)
+        wobble = _smooth_noise(rng, len(stroke), variation.wobble)
+        moved.append(stroke + wobble + rng.normal(0.0, variation.jitter, size=stroke.shape))
+    shear = rng.uniform(*variation.shear)
     angle = np.radians(rng.uniform(-ROTATION_DEG, ROTATION_DEG))
     aspect = rng.uniform(0.8, 1.2)  # some people draw narrow, some wide
     cos, sin = np.cos(angle), np.sin(angle)
@@ -233,6 +311,10 @@ def _place(
     scale_px = rng.uniform(*SCALE_RANGE) * size
     width = rng.uniform(*WIDTH_RANGE) * size / CANVAS_SIDE
     width = min(width, max(WIDTH_RANGE[0] * size / CANVAS_SIDE, MAX_WIDTH_FRACTION * scale_px))
+    if pen_px is not None:
+        width = pen_px * size / CANVAS_SIDE
+    if extent_px is not None:  # the stroke centres span the ink's extent less one pen width
+        scale_px = max(1.0, extent_px * size / CANVAS_SIDE - width)
     # The whole stroke, round caps and anti-aliased edge included, stays on the canvas.
     margin = width / 2 + 2.0
     scale_px = min(scale_px, size - 2 * margin)
@@ -263,7 +345,15 @@ def _render(strokes: list[np.ndarray], width: float, size: int) -> np.ndarray:
     return np.asarray(canvas.reduce(SUPERSAMPLE))
 
 
-def _draw_grey(digit: int, rng: np.random.Generator, style: str | None, size: int) -> np.ndarray:
+def _draw_grey(
+    digit: int,
+    rng: np.random.Generator,
+    style: str | None,
+    size: int,
+    extent: float | None = None,
+    pen: float | None = None,
+    variation: Variation = MOUSE,
+) -> np.ndarray:
     if digit not in _TEMPLATES:
         raise ValueError(f"digit={digit!r} is invalid: expected an integer 0-9")
     styles = _TEMPLATES[digit]
@@ -275,12 +365,24 @@ def _draw_grey(digit: int, rng: np.random.Generator, style: str | None, size: in
         )
     if not isinstance(size, int) or size < 32:
         raise ValueError(f"size={size!r} is invalid: expected an integer >= 32")
-    strokes, width = _place(styles[style](), rng, size)
+    if pen is not None and not 1.0 <= pen <= 60.0:
+        raise ValueError(f"pen={pen!r} is invalid: expected a width of 1-60 px")
+    if extent is not None and not (pen or 0.0) + 2.0 <= extent <= CANVAS_SIDE - 8.0:
+        raise ValueError(
+            f"extent={extent!r} is invalid: expected {(pen or 0.0) + 2.0:g}-{CANVAS_SIDE - 8} px"
+        )
+    strokes, width = _place(styles[style](), rng, size, extent, pen, variation)
     return _render(strokes, width, size)
 
 
 def draw_digit(
-    digit: int, rng: np.random.Generator, *, style: str | None = None, size: int = CANVAS_SIDE
+    digit: int,
+    rng: np.random.Generator,
+    *,
+    style: str | None = None,
+    size: int = CANVAS_SIDE,
+    extent: float | None = None,
+    pen: float | None = None,
 ) -> np.ndarray:
     """Draw one digit the way a person would with a mouse on the app's canvas.
 
@@ -289,15 +391,20 @@ def draw_digit(
         rng: Source of all randomness (style when not given, shape, size, place, brush).
         style: One of ``DIGIT_STYLES[digit]``; None picks one at random.
         size: Canvas side in px; the brush width scales with it (8-40 px at 280).
+        extent: The ink's longer side (pen included) in px on a 280 px canvas; None picks
+            30-95% of the canvas at random.
+        pen: Brush width in px on a 280 px canvas (the app's default is 20); None picks one
+            at random.
 
     Returns:
         (size, size, 4) uint8 RGBA: white strokes with anti-aliased edges on black,
         alpha 255 everywhere, R = G = B.
 
     Raises:
-        ValueError: Unknown digit or style, or size below 32.
+        ValueError: Unknown digit or style, size below 32, pen outside 1-60 px, or an
+            extent shorter than the pen plus 2 px or longer than the canvas less 8 px.
     """
-    grey = _draw_grey(digit, rng, style, size)
+    grey = _draw_grey(digit, rng, style, size, extent, pen)
     opaque = np.full_like(grey, 255)
     return np.stack((grey, grey, grey, opaque), axis=-1)
 
@@ -328,3 +435,65 @@ def make_drawn_set(per_digit: int, seed: int = 0) -> tuple[np.ndarray, np.ndarra
         style = styles[(i // 10) % len(styles)]
         images[i] = _draw_grey(int(digit), rng, style, CANVAS_SIDE)
     return images, labels
+
+
+@dataclass(frozen=True)
+class StyleSet:
+    """Drawings of every template under every variation, with what each one is.
+
+    Attributes:
+        images: (N, 280, 280) uint8 luminance.
+        labels: (N,) uint8 digits.
+        styles: (N,) str, the template as "digit style", e.g. "7 crossed".
+        variations: (N,) str, the ``Variation`` name.
+        pens: (N,) float32 brush width in px.
+        held_out: (N,) bool, True for drawings of a held-out template or variation.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    styles: np.ndarray
+    variations: np.ndarray
+    pens: np.ndarray
+    held_out: np.ndarray
+
+
+def make_style_set(per_cell: int, seed: int = 0) -> StyleSet:
+    """``per_cell`` drawings of each template under each of ``VARIATIONS``, pens in turn.
+
+    Args:
+        per_cell: Drawings per (template, variation), at least 1.
+        seed: The same seed gives the same set.
+
+    Returns:
+        A ``StyleSet`` of N = per_cell * templates * variations drawings, in that order.
+
+    Raises:
+        ValueError: ``per_cell`` is not a positive integer.
+    """
+    if isinstance(per_cell, bool) or not isinstance(per_cell, int) or per_cell < 1:
+        raise ValueError(f"per_cell={per_cell!r} is invalid: expected an integer >= 1")
+    rng = np.random.default_rng(seed)
+    images, labels, styles, variations, pens, held_out = [], [], [], [], [], []
+    for digit, templates in DIGIT_STYLES.items():
+        for style in templates:
+            for variation in VARIATIONS:
+                for i in range(per_cell):
+                    pen = variation.pens[i % len(variation.pens)]
+                    extent = None if variation.extent is None else rng.uniform(*variation.extent)
+                    images.append(
+                        _draw_grey(digit, rng, style, CANVAS_SIDE, extent, pen, variation)
+                    )
+                    labels.append(digit)
+                    styles.append(f"{digit} {style}")
+                    variations.append(variation.name)
+                    pens.append(pen)
+                    held_out.append(is_held_out(digit, style, variation))
+    return StyleSet(
+        np.stack(images),
+        np.array(labels, np.uint8),
+        np.array(styles),
+        np.array(variations),
+        np.array(pens, np.float32),
+        np.array(held_out),
+    )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from devkit.drawn import DIGIT_STYLES, draw_digit, make_drawn_set
+from devkit.drawn import (
+    DIGIT_STYLES,
+    HELD_OUT_STYLES,
+    VARIATIONS,
+    draw_digit,
+    is_held_out,
+    make_drawn_set,
+    make_style_set,
+)
 from lenet.preprocess import to_mnist
 
 ALL_STYLES = [(digit, style) for digit, styles in DIGIT_STYLES.items() for style in styles]
@@ -71,6 +79,17 @@ def test_samples_vary_in_size_place_and_width() -> None:
     assert max(widths) > 2.5 * min(widths)  # thin and thick brushes
 
 
+@pytest.mark.parametrize(("extent", "pen"), [(35.0, 8.0), (60.0, 20.0), (220.0, 20.0)])
+def test_extent_and_pen_are_honoured(extent: float, pen: float) -> None:
+    grey = draw_digit(7, np.random.default_rng(3), extent=extent, pen=pen)[..., 0] > 127
+    rows, cols = np.flatnonzero(grey.any(axis=1)), np.flatnonzero(grey.any(axis=0))
+    longer = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    assert abs(longer - extent) <= 3
+    # A straight middle row of the 7's stem crosses one stroke about a pen wide (slanted).
+    middle = grey[(rows[0] + rows[-1]) // 2]
+    assert pen - 2 <= middle.sum() <= 2.5 * pen
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -78,6 +97,9 @@ def test_samples_vary_in_size_place_and_width() -> None:
         ({"digit": -1}, "digit=-1"),
         ({"digit": 1, "style": "loop"}, "style='loop'"),
         ({"digit": 1, "size": 16}, "size=16"),
+        ({"digit": 1, "pen": 0.5}, "pen=0.5"),
+        ({"digit": 1, "pen": 20.0, "extent": 21.0}, "extent=21.0"),
+        ({"digit": 1, "extent": 275.0}, "extent=275.0"),
     ],
 )
 def test_draw_digit_rejects_bad_arguments(kwargs: dict[str, object], message: str) -> None:
@@ -128,3 +150,71 @@ def test_make_drawn_set_cycles_through_styles() -> None:
 def test_make_drawn_set_rejects_bad_count(per_digit: object) -> None:
     with pytest.raises(ValueError, match="per_digit"):
         make_drawn_set(per_digit)  # type: ignore[arg-type]
+
+
+# --- the style benchmark's set ---
+
+
+@pytest.fixture(scope="module")
+def style_set():  # type: ignore[no-untyped-def]
+    return make_style_set(3, seed=0)
+
+
+def test_held_out_styles_exist_and_leave_styles_to_train_on() -> None:
+    for digit, style in HELD_OUT_STYLES:
+        assert style in DIGIT_STYLES[digit]
+        assert len(DIGIT_STYLES[digit]) > 1  # every digit keeps a style that is not held out
+    assert any(v.held_out for v in VARIATIONS) and not all(v.held_out for v in VARIATIONS)
+
+
+def test_style_set_covers_every_template_variation_and_pen(style_set) -> None:  # type: ignore[no-untyped-def]
+    templates = sum(len(styles) for styles in DIGIT_STYLES.values())
+    count = 3 * templates * len(VARIATIONS)
+    assert style_set.images.shape == (count, 280, 280) and style_set.images.dtype == np.uint8
+    for field in ("labels", "styles", "variations", "pens", "held_out"):
+        assert getattr(style_set, field).shape == (count,), field
+    assert len(set(style_set.styles.tolist())) == templates
+    assert set(style_set.variations.tolist()) == {v.name for v in VARIATIONS}
+    for variation in VARIATIONS:
+        pens = style_set.pens[style_set.variations == variation.name]
+        assert set(pens.tolist()) == set(variation.pens[:3])
+    assert (style_set.images.reshape(count, -1).max(axis=1) == 255).all()
+
+
+def test_style_set_marks_held_out_drawings(style_set) -> None:  # type: ignore[no-untyped-def]
+    by_name = {v.name: v for v in VARIATIONS}
+    for label, style, name, held in zip(
+        style_set.labels, style_set.styles, style_set.variations, style_set.held_out, strict=True
+    ):
+        digit, template = style.split(" ")
+        assert int(digit) == label
+        assert held == is_held_out(int(digit), template, by_name[name])
+    assert style_set.held_out.any() and not style_set.held_out.all()
+
+
+def test_variations_change_size_and_slant(style_set) -> None:  # type: ignore[no-untyped-def]
+    def extent(image: np.ndarray) -> int:
+        rows, cols = np.nonzero(image > 127)
+        return int(max(np.ptp(rows), np.ptp(cols)))
+
+    def lean(image: np.ndarray) -> float:
+        """Mean ink column of the top third minus that of the bottom third."""
+        rows, cols = np.nonzero(image > 127)
+        low, high = rows.min(), rows.max()
+        third = (high - low) / 3
+        return float(cols[rows < low + third].mean() - cols[rows > high - third].mean())
+
+    def pick(variation: str, style: str) -> np.ndarray:
+        chosen = (style_set.variations == variation) & (style_set.styles == style)
+        return style_set.images[chosen]
+
+    assert max(extent(i) for i in pick("very small", "3 round")) <= 72
+    assert min(extent(i) for i in pick("very large", "3 round")) >= 230
+    assert all(lean(i) > 10 for i in pick("slant right", "1 stick"))
+    assert all(lean(i) < -10 for i in pick("slant left", "1 stick"))
+
+
+@pytest.mark.parametrize("per_cell", [0, -2, 2.0, True])
+def test_make_style_set_rejects_bad_count(per_cell: object) -> None:
+    with pytest.raises(ValueError, match="per_cell"):
+        make_style_set(per_cell)  # type: ignore[arg-type]
