@@ -18,28 +18,25 @@ def on_import() -> None:
     try:
         result = ui.feedback_store().import_npz(upload.getvalue())
     except FeedbackError as exc:
-        st.session_state["drawings_message"] = ("error", str(exc))
+        ui.flash("drawings_message", "error", str(exc))
     else:
-        st.session_state["drawings_message"] = ("success", result.message())
+        ui.flash("drawings_message", "success", result.message())
 
 
 def on_delete_all() -> None:
     try:
         n = ui.feedback_store().delete_all()
     except FeedbackError as exc:
-        st.session_state["drawings_message"] = ("error", str(exc))
+        ui.flash("drawings_message", "error", str(exc))
     else:
-        st.session_state["drawings_message"] = (
-            "success",
-            f"Deleted {plural(n, 'drawing')}.",
-        )
+        ui.flash("drawings_message", "success", f"Deleted {plural(n, 'drawing')}.")
 
 
 def on_delete(drawing_id: int) -> None:
     try:
         ui.feedback_store().delete(drawing_id)
     except FeedbackError as exc:
-        st.session_state["drawings_message"] = ("error", str(exc))
+        ui.flash("drawings_message", "error", str(exc))
 
 
 def manage(count: int) -> None:
@@ -95,9 +92,7 @@ def model_rows(saved: list, names: list[str]) -> list[dict]:
 
 def drawings() -> None:
     st.title("My drawings")
-    if st.session_state.get("drawings_message"):
-        kind, text = st.session_state.pop("drawings_message")
-        (st.success if kind == "success" else st.error)(text)
+    ui.show_flash("drawings_message")
     try:
         saved = ui.feedback_store().all()
         manage(len(saved))

@@ -92,6 +92,21 @@ class StandInWorkers:
         return proc
 
 
+def started_job(home: Path, name: str, timeout_s: float = 10.0) -> Any:
+    """The job ``name`` of ``home`` once it has left the queue (the manager's pump thread starts
+    it within half a second), or as it is after ``timeout_s``."""
+    import time
+
+    from lenet.jobs import JobManager
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = next(j for j in JobManager(home).list() if j.name == name)
+        if job.state != "queued" or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
 def write_job(home: Path, job_id: str, text: str | None) -> Path:
     """A job folder whose ``job.json`` holds ``text`` (None: a folder that cannot be read)."""
     folder = home / "jobs" / job_id

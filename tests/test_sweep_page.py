@@ -6,20 +6,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lenet.config import LeNetConfig
 from lenet.jobs import JobManager
 from lenet.sweep import SweepSettings, run_sweep, trials_table
-from tests.helpers import good_job, visible, write_job
+from tests.helpers import good_job, started_job, visible, write_job
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture()
-def sweep_page(app_home, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setattr(JobManager, "_start", lambda self, job: None)  # stays queued
-    st.cache_resource.clear()
-
+def sweep_page(app_home, stand_in_workers):
     def open_page() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90).run()
         at.switch_page("pages/sweep.py").run()
@@ -59,19 +55,22 @@ def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small
     at.button(key="sweep_retrain").click().run()
     assert not at.exception and "Queued mine-best" in visible(at.success[0].value)
     job = JobManager(app_home.home).list()[0]
+    config = LeNetConfig.from_dict(job.config)
     best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
-    assert job.name == "mine-best" and job.lenet_config.train_subset is None
-    assert job.lenet_config.learning_rate == best.params["learning_rate"]
-    assert job.lenet_config.batch_size == best.params["batch_size"]
+    assert job.name == "mine-best" and config.train_subset is None
+    assert config.learning_rate == best.params["learning_rate"]
+    assert config.batch_size == best.params["batch_size"]
 
 
-def test_start_sweep_queues_a_sweep_job(sweep_page, app_home):
+def test_start_sweep_queues_a_sweep_job(sweep_page, app_home, stand_in_workers):
     at = sweep_page()
     at.number_input(key="sweep_trials").set_value(3)
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not at.error
     jobs = JobManager(app_home.home).list()
-    assert [(j.kind, j.state, j.sweep["trials"]) for j in jobs] == [("sweep", "queued", 3)]
+    assert [(j.kind, j.sweep["trials"]) for j in jobs] == [("sweep", 3)]
+    assert started_job(app_home.home, jobs[0].name).state == "running"
+    assert len(stand_in_workers.started) == 1
 
 
 def page_texts(at: AppTest) -> list[str]:
