@@ -304,11 +304,6 @@ class LeNetConfig:
         """A copy with some fields changed (validated like any new config)."""
         return dataclasses.replace(self, **changes)
 
-    def differences(self, other: LeNetConfig) -> dict[str, tuple[Any, Any]]:
-        """Fields whose values differ: ``{name: (self_value, other_value)}``."""
-        a, b = self.to_dict(), other.to_dict()
-        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
-
 
 def spec(name: str) -> FieldSpec:
     """The ``FieldSpec`` of a ``LeNetConfig`` field; raises ``KeyError`` for an unknown name."""
