@@ -12,21 +12,13 @@ from lenet.store import StoreError
 from lenet.wording import plain
 from ui.draw_explain import how, inside
 from ui.draw_feedback import feedback
-from ui.draw_input import DEFAULT_STROKE, canvas_image
+from ui.draw_input import canvas_image, init_state
 
 ui.require_router()
 
 DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
 
-if "draw_canvas_n" not in st.session_state:
-    st.session_state["draw_canvas_n"] = 0
-if "draw_stroke" not in st.session_state:
-    st.session_state["draw_stroke"] = DEFAULT_STROKE
-# Off at first: plotly's first load stalls the page (see README). Re-assigned on every run so
-# the choice outlives the runs without a drawing, when the toggle is not on the page.
-st.session_state["draw_chart"] = st.session_state.get("draw_chart", False)
-for _key in ("draw_inside_open", "draw_how_open"):  # likewise the expanders' open state
-    st.session_state[_key] = st.session_state.get(_key, False)
+init_state()
 
 
 def chosen_models(names: list[str]) -> list[str]:

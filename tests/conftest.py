@@ -117,3 +117,15 @@ def stand_in_workers():  # type: ignore[no-untyped-def]
     for proc in workers.started:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def _release_job_manager():  # type: ignore[no-untyped-def]
+    """After a test that ran the app, stop its job manager's pump thread (each test's
+    LENET_HOME gets its own manager, which would otherwise pump for the rest of the session)."""
+    yield
+    import sys
+
+    ui = sys.modules.get("ui")
+    if ui is not None:
+        ui.use_launcher(None)

@@ -17,6 +17,19 @@ from lenet.wording import plain
 DEFAULT_STROKE = 20
 
 
+def init_state() -> None:
+    """The Draw page's session state, on every run (each key is set only when missing)."""
+    if "draw_canvas_n" not in st.session_state:
+        st.session_state["draw_canvas_n"] = 0
+    if "draw_stroke" not in st.session_state:
+        st.session_state["draw_stroke"] = DEFAULT_STROKE
+    # Off at first: plotly's first load stalls the page (see README). Re-assigned on every run so
+    # the choice outlives the runs without a drawing, when the toggle is not on the page.
+    st.session_state["draw_chart"] = st.session_state.get("draw_chart", False)
+    for key in ("draw_inside_open", "draw_how_open"):  # likewise the expanders' open state
+        st.session_state[key] = st.session_state.get(key, False)
+
+
 def clear_canvas() -> None:
     """Clear the canvas on the next run."""
     st.session_state["draw_canvas_n"] += 1  # a new key is the only way to clear the component

@@ -8,18 +8,23 @@ from typing import Any
 
 import streamlit as st
 
-from lenet.feedback import FeedbackStore
+from lenet.feedback import BUSY_TIMEOUT_S, FeedbackStore
 from ui.models import predictor, store
 
 
 def feedback_store() -> FeedbackStore:
-    """The person's saved drawings (LENET_HOME/drawings.sqlite3)."""
-    return _feedback_store(str(store().home / "drawings.sqlite3"))
+    """The person's saved drawings (LENET_HOME/drawings.sqlite3).
+
+    ``LENET_BUSY_TIMEOUT_S`` sets how long it waits for another program's lock (default
+    ``lenet.feedback.BUSY_TIMEOUT_S``); the tests of a locked file shorten the wait.
+    """
+    busy_s = float(os.environ.get("LENET_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S))
+    return _feedback_store(str(store().home / "drawings.sqlite3"), busy_s)
 
 
 @st.cache_resource(show_spinner=False)
-def _feedback_store(path: str) -> FeedbackStore:
-    return FeedbackStore(path)
+def _feedback_store(path: str, busy_s: float) -> FeedbackStore:
+    return FeedbackStore(path, busy_timeout=busy_s)
 
 
 def drawings_npz() -> bytes:
