@@ -129,3 +129,19 @@ def _release_job_manager():  # type: ignore[no-untyped-def]
     ui = sys.modules.get("ui")
     if ui is not None:
         ui.use_launcher(None)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_heap():  # type: ignore[no-untyped-def]
+    """Collect, then freeze what is alive: later collections skip those objects.
+
+    Streamlit calls ``keras.backend.clear_session()`` after every script run once Keras is
+    imported (``script_runner._clean_problem_modules``), and that runs a full ``gc.collect()``:
+    with TensorFlow and the session's models in memory, ~0.5 s per AppTest run here, most of a
+    page test's time. Frozen, the heap of TensorFlow and of earlier tests is not walked again.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    yield
