@@ -92,17 +92,20 @@ class StandInWorkers:
         return proc
 
 
-def started_job(home: Path, name: str, timeout_s: float = 10.0) -> Any:
-    """The job ``name`` of ``home`` once it has left the queue (the manager's pump thread starts
-    it within half a second), or as it is after ``timeout_s``."""
-    import time
+def started_job(home: Path, name: str, timeout_s: float = 10.0) -> dict[str, Any]:
+    """The ``job.json`` of job ``name`` of ``home`` once it has left the queue (the app's pump
+    thread starts it within half a second), or as it is after ``timeout_s``.
 
-    from lenet.jobs import JobManager
+    Read from the file, not through a ``JobManager``: a manager's ``list()`` pumps, and would
+    start the job itself with the real worker.
+    """
+    import time
 
     deadline = time.monotonic() + timeout_s
     while True:
-        job = next(j for j in JobManager(home).list() if j.name == name)
-        if job.state != "queued" or time.monotonic() > deadline:
+        jobs = [json.loads(f.read_text()) for f in (home / "jobs").glob("*/job.json")]
+        job = next(j for j in jobs if j["name"] == name)
+        if job["state"] != "queued" or time.monotonic() > deadline:
             return job
         time.sleep(0.1)
 

@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet.config import SMALL_RUN, LeNetConfig
-from lenet.jobs import JobManager
 from tests.helpers import started_job, visible
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -46,12 +45,11 @@ def test_start_queues_a_job_and_lists_it(train_page, app_home, stand_in_workers)
     at.text_input(key="train_name").set_value("my-run").run()
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
-    jobs = JobManager(app_home.home).list()
-    assert [j.name for j in jobs] == ["my-run"]
-    assert LeNetConfig.from_dict(jobs[0].config) == SMALL_RUN
+    job = started_job(app_home.home, "my-run")
+    assert LeNetConfig.from_dict(job["config"]) == SMALL_RUN
     assert any("my-run" in m.value for m in at.markdown)
-    assert started_job(app_home.home, "my-run").state == "running"
-    assert len(stand_in_workers.started) == 1
+    assert job["state"] == "running", job
+    assert [p.pid for p in stand_in_workers.started] == [job["pid"]]
     at.button(key="train_start").click().run()  # the same name again
     assert "already trains" in at.error[0].value
 
@@ -86,7 +84,7 @@ def test_an_out_of_range_number_refuses_to_start_and_names_the_field(
     errors = [e.value for e in at.error]
     assert any(e.startswith(f"{label} must be between") and "not started" in e for e in errors)
     assert not [b for b in at.button if b.key == "train_start"]
-    assert JobManager(app_home.home).list() == []
+    assert not list((app_home.home / "jobs").iterdir())  # nothing queued (no pump here)
 
 
 def test_the_page_says_which_grid_the_co2_figure_assumes(train_page, monkeypatch):
@@ -121,7 +119,8 @@ def test_the_queue_resumes_when_the_server_starts(app_home, stand_in_workers):
     at = AppTest.from_file(APP, default_timeout=60).run()  # the Home page, not Train
     assert not at.exception
     job = started_job(app_home.home, "left-queued")
-    assert (job.state, job.pid) == ("running", stand_in_workers.started[0].pid)
+    assert job["state"] == "running", job
+    assert [p.pid for p in stand_in_workers.started] == [job["pid"]]
 
 
 def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(
