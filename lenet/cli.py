@@ -56,20 +56,32 @@ def _bool01(text: str) -> bool:
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One dash-case flag per ``LeNetConfig`` field, its default in the help."""
+    """One dash-case flag per ``LeNetConfig`` field: its spec's help and choices, its default."""
     for f in dataclasses.fields(LeNetConfig):
-        flag, default = "--" + f.name.replace("_", "-"), f.default
-        kwargs: dict[str, Any] = {"default": argparse.SUPPRESS, "help": f"(default: {default})"}
+        flag, default, spec = "--" + f.name.replace("_", "-"), f.default, cfg.spec(f.name)
+        shown = "all" if f.name == "train_subset" else default
+        kwargs: dict[str, Any] = {
+            "default": argparse.SUPPRESS,
+            "help": f"{spec.help}{_allowed(spec)} (default: {shown})",
+        }
         if isinstance(default, tuple):
             kind = _bool01 if f.name == "batch_norm" else type(default[0])
             kwargs.update(nargs="+", type=kind, metavar="N" if kind is int else "X")
         elif f.name == "train_subset":
-            kwargs.update(type=int, metavar="N", help="(default: all)")
+            kwargs.update(type=int, metavar="N")
         else:
             kwargs["type"] = type(default)
-            if f.name in CHOICES:
-                kwargs["choices"] = CHOICES[f.name]
+            if spec.choices is not None:
+                kwargs["choices"] = spec.choices
         parser.add_argument(flag, **kwargs)
+
+
+def _allowed(spec: cfg.FieldSpec) -> str:
+    """'; 1 to 256' for a number field; '' for choices (argparse lists them itself)."""
+    if spec.low is None or spec.high is None or spec.choices is not None:
+        return ""
+    shown = "{:,}" if spec.integer else "{:g}"
+    return f"; {shown.format(spec.low)} to {shown.format(spec.high)}"
 
 
 def build_parser() -> argparse.ArgumentParser:

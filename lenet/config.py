@@ -40,8 +40,55 @@ def _check_number(name: str, value: object, low: float, high: float, *, integer:
         _fail(name, value, f"{what} in [{low}, {high}]")
 
 
-def _check_rate(name: str, value: object, high: float = 0.9) -> None:
-    _check_number(name, value, 0.0, high, integer=False)
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one ``LeNetConfig`` field accepts, and how forms and flags present it.
+
+    The config validates itself from these; the Train page builds its widgets and the CLI its
+    flags from the same values, so a range is written once. For a tuple field, ``choices``,
+    ``low`` and ``high`` apply to each entry.
+
+    Attributes:
+        label: a short name for a form ("Learning rate").
+        help: one sentence for a form's tooltip and the flag's help.
+        choices: the allowed values, or None for a number.
+        low: the smallest allowed number (None: not a number field).
+        high: the largest allowed number.
+        integer: whether the number must be an integer.
+        step: a slider's or number field's step.
+    """
+
+    label: str
+    help: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    step: float | None = None
+
+    def check(self, name: str, value: object) -> None:
+        """Raise ``ValueError`` naming ``name`` and ``value`` unless it is allowed."""
+        if self.choices is not None:
+            _check_choice(name, value, self.choices)
+        elif self.low is not None and self.high is not None:
+            _check_number(name, value, self.low, self.high, integer=self.integer)
+
+    def range_text(self) -> str:
+        """'between 1 and 256' (thousands separated), or the choices joined with commas."""
+        if self.choices is not None:
+            return ", ".join(map(str, self.choices))
+        return f"between {self.low:,} and {self.high:,}"
+
+
+def _field(default: Any, spec: FieldSpec) -> Any:
+    return dataclasses.field(default=default, metadata={"spec": spec})
+
+
+def _rate(label: str, help: str) -> FieldSpec:
+    return FieldSpec(label, help, low=0.0, high=0.9, step=0.05)
+
+
+TUPLE_FIELDS = ("filters", "batch_norm", "conv_dropout", "dense_units", "dense_dropout")
 
 
 @dataclass(frozen=True)
@@ -49,41 +96,109 @@ class LeNetConfig:
     """A LeNet-5 variant and its training recipe.
 
     The defaults are the classic LeNet-5 shape (6 and 16 filters, 120/84 dense, 28x28 input)
-    with ReLU, max pooling and Adam: a small, fast, modern baseline.
+    with ReLU, max pooling and Adam: a small, fast, modern baseline. Each field's metadata
+    holds its ``FieldSpec`` (see ``spec``).
     """
 
     # --- architecture ---
-    activation: str = "relu"
-    pooling: str = "max"
-    filters: tuple[int, ...] = (6, 16)  # one entry per conv block (1-3 blocks)
-    kernel_size: int = 5
-    padding: str = "valid"
-    batch_norm: tuple[bool, ...] = (False, False)  # per conv block
-    conv_dropout: tuple[float, ...] = (0.0, 0.0)  # after each conv block
-    dense_units: tuple[int, ...] = (120, 84)  # C5 and F6
-    dense_dropout: tuple[float, ...] = (0.0, 0.0)  # after each dense layer
-    input_size: int = 28  # 32 = zero-padded as in LeCun et al. 1998
-    input_range: str = "unit"  # or "lecun": background -0.1, ink 1.175 as in the 1998 paper
-    c3_connections: str = "full"  # or "lecun": the paper's sparse S2->C3 table
+    activation: str = _field(
+        "relu", FieldSpec("Activation", "activation of every layer", choices=ACTIVATIONS)
+    )
+    pooling: str = _field("max", FieldSpec("Pooling", "2x2 subsampling", choices=POOLINGS))
+    filters: tuple[int, ...] = _field(
+        (6, 16),
+        FieldSpec("Filters", "filters of each conv block (1-3 blocks)", low=1, high=256,
+                  integer=True, step=1),
+    )  # fmt: skip
+    kernel_size: int = _field(
+        5, FieldSpec("Kernel size", "side of the conv kernels", low=2, high=7, integer=True)
+    )
+    padding: str = _field(
+        "valid", FieldSpec("Padding", "conv padding ('same' keeps the size)", choices=PADDINGS)
+    )
+    batch_norm: tuple[bool, ...] = _field(
+        (False, False), FieldSpec("BN", "batch normalisation in each conv block (0 or 1)")
+    )
+    conv_dropout: tuple[float, ...] = _field(
+        (0.0, 0.0), _rate("Dropout after each conv block", "dropout after each conv block")
+    )
+    dense_units: tuple[int, ...] = _field(
+        (120, 84),
+        FieldSpec("Dense widths", "widths of the dense layers (C5 and F6), 1 to 3 of them",
+                  low=1, high=2048, integer=True),
+    )  # fmt: skip
+    dense_dropout: tuple[float, ...] = _field(
+        (0.0, 0.0), _rate("Dropout after each dense layer", "dropout after each dense layer")
+    )
+    input_size: int = _field(
+        28,
+        FieldSpec("Input size", "28, or 32 zero-padded as in LeCun et al. 1998",
+                  choices=INPUT_SIZES),
+    )  # fmt: skip
+    input_range: str = _field(
+        "unit",
+        FieldSpec("Input range", "pixels in [0, 1], or 'lecun': background -0.1, ink 1.175",
+                  choices=INPUT_RANGES),
+    )  # fmt: skip
+    c3_connections: str = _field(
+        "full",
+        FieldSpec("C3 connections", "'lecun': the paper's sparse S2->C3 table",
+                  choices=C3_SCHEMES),
+    )  # fmt: skip
     # --- training ---
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"
-    epochs: int = 3
-    batch_size: int = 128
-    seed: int = 0
-    train_subset: int | None = None  # stratified subset of the 60,000 training images
-    validation_split: float = 0.1  # carved from the training images, never the test set
-    aug_shift: float = 0.0  # max translation, fraction of the image side
-    aug_rotation: float = 0.0  # max rotation, degrees
-    aug_zoom: float = 0.0  # max relative zoom in or out
-    aug_shear: float = 0.0  # max horizontal shear (slant), as a factor
-    aug_stroke: float = 0.0  # probability of thickening or thinning the strokes
+    optimizer: str = _field("adam", FieldSpec("Optimizer", "the optimizer", choices=OPTIMIZERS))
+    learning_rate: float = _field(
+        1e-3, FieldSpec("Learning rate", "the (initial) learning rate", low=1e-6, high=1.0)
+    )
+    lr_schedule: str = _field(
+        "constant",
+        FieldSpec("Schedule", "learning-rate schedule over the epochs", choices=LR_SCHEDULES),
+    )
+    epochs: int = _field(3, FieldSpec("Epochs", "passes over the training images", low=1,
+                                      high=200, integer=True))  # fmt: skip
+    batch_size: int = _field(
+        128, FieldSpec("Batch size", "images per step", low=1, high=4096, integer=True)
+    )
+    seed: int = _field(
+        0,
+        FieldSpec("Seed", "seed of the subset, split and initialisation", low=0,
+                  high=2**31 - 1, integer=True, step=1),
+    )  # fmt: skip
+    train_subset: int | None = _field(
+        None,
+        FieldSpec("Training images", "stratified subset of the 60,000 training images",
+                  low=100, high=MNIST_TRAIN_SIZE, integer=True, step=1000),
+    )  # fmt: skip
+    validation_split: float = _field(
+        0.1,
+        FieldSpec("Validation share", "carved from the training images, never the test set",
+                  low=0.0, high=0.5),
+    )  # fmt: skip
+    aug_shift: float = _field(
+        0.0, FieldSpec("Shift (fraction)", "max translation, fraction of the image side",
+                       low=0.0, high=0.3, step=0.01),
+    )  # fmt: skip
+    aug_rotation: float = _field(
+        0.0, FieldSpec("Rotation (degrees)", "max rotation, degrees", low=0.0, high=45.0,
+                       step=1.0),
+    )  # fmt: skip
+    aug_zoom: float = _field(
+        0.0, FieldSpec("Zoom", "max relative zoom in or out", low=0.0, high=0.5, step=0.01)
+    )
+    aug_shear: float = _field(
+        0.0, FieldSpec("Shear (slant)", "max horizontal shear (slant), as a factor", low=0.0,
+                       high=0.5, step=0.01),
+    )  # fmt: skip
+    aug_stroke: float = _field(
+        0.0, FieldSpec("Stroke thickness change (probability)",
+                       "probability of thickening or thinning the strokes", low=0.0, high=1.0,
+                       step=0.05),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         """Turn lists into tuples and check every field; raises ``ValueError`` naming a bad one."""
         # Lists from JSON or argparse become tuples so the config stays hashable.
-        for name in ("filters", "batch_norm", "conv_dropout", "dense_units", "dense_dropout"):
+        for name in TUPLE_FIELDS:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -91,48 +206,27 @@ class LeNetConfig:
         self._validate()
 
     def _validate(self) -> None:
-        _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("pooling", self.pooling, POOLINGS)
-        _check_choice("padding", self.padding, PADDINGS)
-        _check_choice("c3_connections", self.c3_connections, C3_SCHEMES)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
-        _check_choice("input_size", self.input_size, INPUT_SIZES)
-        _check_choice("input_range", self.input_range, INPUT_RANGES)
+        # The shapes of the tuples first: each entry is then checked against its field's spec.
         if not isinstance(self.filters, tuple) or not 1 <= len(self.filters) <= 3:
             _fail("filters", self.filters, "1 to 3 filter counts, one per conv block")
-        for f in self.filters:
-            _check_number("filters", f, 1, 256, integer=True)
-        _check_number("kernel_size", self.kernel_size, 2, 7, integer=True)
         blocks = len(self.filters)
         for name in ("batch_norm", "conv_dropout"):
             value = getattr(self, name)
             if len(value) != blocks:
                 _fail(name, value, f"{blocks} entries, one per conv block (filters={self.filters})")
-        for rate in self.conv_dropout:
-            _check_rate("conv_dropout", rate)
         if not isinstance(self.dense_units, tuple) or not 1 <= len(self.dense_units) <= 3:
             _fail("dense_units", self.dense_units, "1 to 3 dense layer widths")
-        for units in self.dense_units:
-            _check_number("dense_units", units, 1, 2048, integer=True)
         if len(self.dense_dropout) != len(self.dense_units):
             _fail("dense_dropout", self.dense_dropout, f"{len(self.dense_units)} entries")
-        for rate in self.dense_dropout:
-            _check_rate("dense_dropout", rate)
+        for f in dataclasses.fields(self):
+            value, check = getattr(self, f.name), f.metadata["spec"].check
+            if f.name in TUPLE_FIELDS:
+                for entry in value:
+                    check(f.name, entry)
+            elif value is not None or f.name != "train_subset":  # None: all the images
+                check(f.name, value)
         if self.c3_connections == "lecun" and self.filters[:2] != (6, 16):
             _fail("c3_connections", "lecun", "'full' unless filters start with (6, 16)")
-        _check_number("learning_rate", self.learning_rate, 1e-6, 1.0, integer=False)
-        _check_number("epochs", self.epochs, 1, 200, integer=True)
-        _check_number("batch_size", self.batch_size, 1, 4096, integer=True)
-        _check_number("seed", self.seed, 0, 2**31 - 1, integer=True)
-        if self.train_subset is not None:
-            _check_number("train_subset", self.train_subset, 100, MNIST_TRAIN_SIZE, integer=True)
-        _check_number("validation_split", self.validation_split, 0.0, 0.5, integer=False)
-        _check_number("aug_shift", self.aug_shift, 0.0, 0.3, integer=False)
-        _check_number("aug_rotation", self.aug_rotation, 0.0, 45.0, integer=False)
-        _check_number("aug_zoom", self.aug_zoom, 0.0, 0.5, integer=False)
-        _check_number("aug_shear", self.aug_shear, 0.0, 0.5, integer=False)
-        _check_number("aug_stroke", self.aug_stroke, 0.0, 1.0, integer=False)
         sizes = self.feature_map_sizes()
         if sizes[-1] < 1:
             _fail(
@@ -210,10 +304,13 @@ class LeNetConfig:
         """A copy with some fields changed (validated like any new config)."""
         return dataclasses.replace(self, **changes)
 
-    def differences(self, other: LeNetConfig) -> dict[str, tuple[Any, Any]]:
-        """Fields whose values differ: ``{name: (self_value, other_value)}``."""
-        a, b = self.to_dict(), other.to_dict()
-        return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+def spec(name: str) -> FieldSpec:
+    """The ``FieldSpec`` of a ``LeNetConfig`` field; raises ``KeyError`` for an unknown name."""
+    for f in dataclasses.fields(LeNetConfig):
+        if f.name == name:
+            return f.metadata["spec"]
+    raise KeyError(f"LeNetConfig has no field {name!r}")
 
 
 CLASSIC = LeNetConfig(

@@ -4,71 +4,18 @@ import streamlit as st
 
 import ui
 from lenet import analysis, plots
-from lenet.feedback import MAX_IMPORT, FeedbackError
+from lenet.feedback import FeedbackError
 from lenet.store import StoreError
-from lenet.wording import plural
+from ui.drawings_manage import manage
 
 ui.require_router()
-
-
-def on_import() -> None:
-    upload = st.session_state.get("drawings_import")
-    if upload is None:
-        return
-    try:
-        result = ui.feedback_store().import_npz(upload.getvalue())
-    except FeedbackError as exc:
-        st.session_state["drawings_message"] = ("error", str(exc))
-    else:
-        st.session_state["drawings_message"] = ("success", result.message())
-
-
-def on_delete_all() -> None:
-    try:
-        n = ui.feedback_store().delete_all()
-    except FeedbackError as exc:
-        st.session_state["drawings_message"] = ("error", str(exc))
-    else:
-        st.session_state["drawings_message"] = (
-            "success",
-            f"Deleted {plural(n, 'drawing')}.",
-        )
 
 
 def on_delete(drawing_id: int) -> None:
     try:
         ui.feedback_store().delete(drawing_id)
     except FeedbackError as exc:
-        st.session_state["drawings_message"] = ("error", str(exc))
-
-
-def manage(count: int) -> None:
-    with st.expander("Export, import, delete"):
-        a, b, c = st.columns(3)
-        if count:
-            a.download_button(
-                "Export all (.npz, Keras layout)",
-                ui.drawings_npz(),
-                file_name="my-drawings.npz",
-                key="drawings_export",
-                icon=":material/download:",
-            )
-        b.file_uploader(
-            "Import an .npz",
-            type=["npz"],
-            key="drawings_import",
-            on_change=on_import,
-            help=f"Keras layout (x_test/y_test, x_train/y_train), at most {MAX_IMPORT:,} "
-            "drawings per file; drawings you already have are skipped.",
-        )
-        sure = c.checkbox("Yes, delete all my drawings", key="drawings_sure")
-        c.button(
-            "Delete all",
-            key="drawings_delete_all",
-            disabled=not (sure and count),
-            on_click=on_delete_all,
-        )
-        st.caption(f"Stored in `{ui.feedback_store().path}`; nothing leaves this machine.")
+        ui.flash("drawings_message", "error", str(exc))
 
 
 def model_rows(saved: list, names: list[str]) -> list[dict]:
@@ -95,9 +42,7 @@ def model_rows(saved: list, names: list[str]) -> list[dict]:
 
 def drawings() -> None:
     st.title("My drawings")
-    if st.session_state.get("drawings_message"):
-        kind, text = st.session_state.pop("drawings_message")
-        (st.success if kind == "success" else st.error)(text)
+    ui.show_flash("drawings_message")
     try:
         saved = ui.feedback_store().all()
         manage(len(saved))

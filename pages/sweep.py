@@ -9,13 +9,12 @@ from lenet.sweep import (
     SPACES,
     SweepError,
     SweepSettings,
-    best_config,
     check_settings,
     describe_storage,
     storage_errors,
-    trials_table,
 )
-from lenet.wording import plain, plural
+from lenet.wording import plain
+from ui.study_view import study_view
 
 ui.require_router()
 
@@ -35,9 +34,9 @@ def start() -> None:
         check_settings(settings)
         job = ui.job_manager().submit_sweep(settings)
     except (JobError, SweepError, ValueError) as exc:
-        s["sweep_message"] = str(exc)
+        ui.flash("sweep_message", "error", str(exc))
     else:
-        s["sweep_message"] = ""
+        ui.clear_flash("sweep_message")
         st.toast(f"{plain(job.name)}: {job.state}")
 
 
@@ -60,8 +59,7 @@ def launch() -> None:
         b.number_input("Epochs per trial (0: the space's)", 0, 30, 2, key="sweep_epochs")
         c.text_input("Study name (default: the space's)", key="sweep_study")
         st.form_submit_button("Start sweep", type="primary", on_click=start)
-    if st.session_state.get("sweep_message"):
-        st.error(plain(st.session_state["sweep_message"]))
+    ui.show_flash("sweep_message", keep=True)
     if local_source() is None:
         st.warning(
             "MNIST is not on this machine (set `MNIST_PATH`): the sweep will try to download it."
@@ -111,62 +109,6 @@ def results() -> None:
             study_view(name)
     except SweepError as exc:
         st.error(plain(str(exc)))
-
-
-def study_view(name: str) -> None:
-    study = ui.study(name)
-    rows = trials_table(study)
-    done = [r for r in rows if r["state"] == "complete"]
-    skipped = sum(r["state"].startswith("skipped") for r in rows)
-    st.markdown(
-        f"**{plural(len(rows), 'trial')}**, {len(done)} completed, "
-        f"{sum(r['state'] == 'pruned' for r in rows)} pruned"
-        + (f", {skipped} skipped (configurations already tried)" if skipped else "")
-        + f"; training seed {study.user_attrs.get('training_seed', 0)}"
-    )
-    st.dataframe(
-        rows,
-        hide_index=True,
-        width="stretch",
-        column_config={"val_accuracy": st.column_config.NumberColumn(format="%.4f")},
-    )
-    if len(done) < 2:
-        st.info("The plots need at least two completed trials.")
-        return
-    from optuna import visualization as vis
-
-    tabs = st.tabs(
-        ["Validation accuracy over trials", "Parallel coordinates", "Parameter importance"]
-    )
-    tabs[0].plotly_chart(vis.plot_optimization_history(study), key="sweep_history")
-    tabs[1].plotly_chart(vis.plot_parallel_coordinate(study), key="sweep_parallel")
-    try:
-        tabs[2].plotly_chart(vis.plot_param_importances(study), key="sweep_importance")
-    except (RuntimeError, ValueError) as exc:
-        tabs[2].info(f"Importance is not available yet: {exc}")
-    left, right = st.columns([2, 1], vertical_alignment="bottom")
-    left.text_input(
-        "Retrain the best trial on all 60,000 training images as",
-        value=f"{name}-best",
-        key="sweep_model_name",
-    )
-    right.button("Retrain best", key="sweep_retrain", on_click=retrain, args=(name,))
-    if st.session_state.get("sweep_retrain_message"):
-        kind, text = st.session_state["sweep_retrain_message"]
-        (st.error if kind == "error" else st.success)(plain(text))
-
-
-def retrain(name: str) -> None:
-    try:
-        config = best_config(ui.study(name)).replace(train_subset=None)
-        job = ui.job_manager().submit(config, st.session_state["sweep_model_name"])
-    except (JobError, SweepError, ValueError) as exc:
-        st.session_state["sweep_retrain_message"] = ("error", str(exc))
-    else:
-        st.session_state["sweep_retrain_message"] = (
-            "success",
-            f"Queued {job.name}: follow it on the Train page.",
-        )
 
 
 def sweep() -> None:

@@ -73,17 +73,79 @@ def second_trained(small_mnist):  # type: ignore[no-untyped-def]
     return result, build_report(predict_proba(result.model, x_test), y_test, x_test)
 
 
+@pytest.fixture(scope="session")
+def two_model_home(tmp_path_factory, tiny_store, second_trained):  # type: ignore[no-untyped-def]
+    """A home holding ``tiny`` and ``other``, saved once per session. Do not modify it: copy it.
+
+    Saving converts the model to TFLite (about a second); tests get a copy instead.
+    """
+    import shutil
+
+    from lenet.store import ModelStore
+
+    home = tmp_path_factory.mktemp("two") / "home"
+    shutil.copytree(tiny_store.home, home)
+    store = ModelStore(home=home, bundled_root=None)
+    result, report = second_trained
+    store.save("other", result.model, result.config, result.history, report, result.seconds)
+    return home
+
+
 @pytest.fixture()
-def app_home(tiny_store, second_trained, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def app_home(two_model_home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """LENET_HOME holding ``tiny`` and ``other``, and no bundled models; returns the store."""
     import shutil
 
     from lenet.store import ModelStore
 
-    shutil.copytree(tiny_store.home, tmp_path / "home")
+    shutil.copytree(two_model_home, tmp_path / "home")
     monkeypatch.setenv("LENET_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LENET_BUNDLED", str(tmp_path / "no-bundled"))
-    store = ModelStore(home=tmp_path / "home", bundled_root=None)
-    result, report = second_trained
-    store.save("other", result.model, result.config, result.history, report, result.seconds)
-    return store
+    return ModelStore(home=tmp_path / "home", bundled_root=None)
+
+
+@pytest.fixture()
+def stand_in_workers():  # type: ignore[no-untyped-def]
+    """The app's job manager starts ``sleep 60`` stand-ins instead of training workers.
+
+    Injected through ``ui.use_launcher``; the stand-ins are killed and the real launcher is
+    put back afterwards. Yields the ``StandInWorkers`` (its ``started`` lists the processes).
+    """
+    import ui
+    from tests.helpers import StandInWorkers
+
+    workers = StandInWorkers()
+    ui.use_launcher(workers)
+    yield workers
+    ui.use_launcher(None)  # also stops the manager's pump thread
+    for proc in workers.started:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def _release_job_manager():  # type: ignore[no-untyped-def]
+    """After a test that ran the app, stop its job manager's pump thread (each test's
+    LENET_HOME gets its own manager, which would otherwise pump for the rest of the session)."""
+    yield
+    import sys
+
+    ui = sys.modules.get("ui")
+    if ui is not None:
+        ui.use_launcher(None)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_heap():  # type: ignore[no-untyped-def]
+    """Collect, then freeze what is alive: later collections skip those objects.
+
+    Streamlit calls ``keras.backend.clear_session()`` after every script run once Keras is
+    imported (``script_runner._clean_problem_modules``), and that runs a full ``gc.collect()``:
+    with TensorFlow and the session's models in memory, ~0.5 s per AppTest run here, most of a
+    page test's time. Frozen, the heap of TensorFlow and of earlier tests is not walked again.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    yield

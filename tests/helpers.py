@@ -92,6 +92,24 @@ class StandInWorkers:
         return proc
 
 
+def started_job(home: Path, name: str, timeout_s: float = 10.0) -> dict[str, Any]:
+    """The ``job.json`` of job ``name`` of ``home`` once it has left the queue (the app's pump
+    thread starts it within half a second), or as it is after ``timeout_s``.
+
+    Read from the file, not through a ``JobManager``: a manager's ``list()`` pumps, and would
+    start the job itself with the real worker.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        jobs = [json.loads(f.read_text()) for f in (home / "jobs").glob("*/job.json")]
+        job = next(j for j in jobs if j["name"] == name)
+        if job["state"] != "queued" or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
 def write_job(home: Path, job_id: str, text: str | None) -> Path:
     """A job folder whose ``job.json`` holds ``text`` (None: a folder that cannot be read)."""
     folder = home / "jobs" / job_id

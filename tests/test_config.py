@@ -98,8 +98,3 @@ def test_unknown_fields_and_bad_json_are_refused():
         LeNetConfig.from_json("{")
     with pytest.raises(ValueError, match="must be an object"):
         LeNetConfig.from_json("[1]")
-
-
-def test_differences_lists_only_changed_fields():
-    diff = LeNetConfig().differences(LeNetConfig(activation="tanh", epochs=5))
-    assert diff == {"activation": ("relu", "tanh"), "epochs": (3, 5)}

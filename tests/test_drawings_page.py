@@ -14,9 +14,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 @pytest.fixture()
 def fresh(app_home):
-    import streamlit as st
-
-    st.cache_resource.clear()  # a feedback store for this LENET_HOME
+    """A home of two models (the app's caches are keyed on its path: nothing to clear)."""
     return app_home
 
 
@@ -77,9 +75,12 @@ def test_a_corrupt_database_is_a_message(fresh):
     assert not at.exception and "drawings.sqlite3" in at.error[0].value
 
 
-def test_a_lock_taken_after_the_app_opened_the_database_is_a_busy_message(fresh, small_mnist):
+def test_a_lock_taken_after_the_app_opened_the_database_is_a_busy_message(
+    fresh, small_mnist, monkeypatch
+):
     import sqlite3
 
+    monkeypatch.setenv("LENET_BUSY_TIMEOUT_S", "0.5")  # the page waits 0.5 s, not 5, for it
     store = FeedbackStore(fresh.home / "drawings.sqlite3")
     store.add(int(small_mnist[3][0]), small_mnist[2][0], {"tiny": 0})
     at = open_page("drawings")
@@ -90,6 +91,7 @@ def test_a_lock_taken_after_the_app_opened_the_database_is_a_busy_message(fresh,
         at.run()
         assert not at.exception
         assert "busy" in at.error[0].value and "delete" not in at.error[0].value
+        assert "waited 0.5 s" in at.error[0].value
         draw = open_page("draw")  # the Draw page's "Right" button on the same locked file
         draw.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
         draw.run()

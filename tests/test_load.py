@@ -135,7 +135,9 @@ def test_the_draw_page_logs_its_runs(stores, tmp_path, monkeypatch) -> None:
 
     log = tmp_path / "timing.log"
     monkeypatch.setenv("LENET_TIMING_LOG", str(log))
-    at = AppTest.from_file(str(Path(ui.__file__).parent / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60
+    ).run()
     at.switch_page("pages/draw.py").run()
     assert not at.exception
     assert [line.split()[1] for line in log.read_text().splitlines()] == ["draw"]

@@ -9,18 +9,13 @@ from streamlit.testing.v1 import AppTest
 from lenet.config import LeNetConfig
 from lenet.jobs import JobManager
 from lenet.sweep import SweepSettings, run_sweep, trials_table
-from tests.helpers import good_job, visible, write_job
+from tests.helpers import good_job, started_job, visible, write_job
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture()
-def sweep_page(app_home, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setattr(JobManager, "_start", lambda self, job: None)  # stays queued
-    st.cache_resource.clear()
-
+def sweep_page(app_home, stand_in_workers):
     def open_page() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90).run()
         at.switch_page("pages/sweep.py").run()
@@ -59,21 +54,24 @@ def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small
     at.text_input(key="sweep_model_name").set_value("mine-best").run()
     at.button(key="sweep_retrain").click().run()
     assert not at.exception and "Queued mine-best" in visible(at.success[0].value)
-    job = JobManager(app_home.home).list()[0]
+    job = started_job(app_home.home, "mine-best")  # read from its file: list() would pump
+    config = LeNetConfig.from_dict(job["config"])
     best = max((t for t in study.trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
-    config = LeNetConfig.from_dict(job.config)
-    assert job.name == "mine-best" and config.train_subset is None
+    assert config.train_subset is None
     assert config.learning_rate == best.params["learning_rate"]
     assert config.batch_size == best.params["batch_size"]
 
 
-def test_start_sweep_queues_a_sweep_job(sweep_page, app_home):
+def test_start_sweep_queues_a_sweep_job(sweep_page, app_home, stand_in_workers):
     at = sweep_page()
     at.number_input(key="sweep_trials").set_value(3)
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not at.error
-    jobs = JobManager(app_home.home).list()
-    assert [(j.kind, j.state, j.sweep["trials"]) for j in jobs] == [("sweep", "queued", 3)]
+    (folder,) = (app_home.home / "jobs").iterdir()
+    name = json.loads((folder / "job.json").read_text())["name"]
+    job = started_job(app_home.home, name)
+    assert (job["kind"], job["sweep"]["trials"], job["state"]) == ("sweep", 3, "running")
+    assert [p.pid for p in stand_in_workers.started] == [job["pid"]]
 
 
 def page_texts(at: AppTest) -> list[str]:
@@ -122,8 +120,9 @@ def test_the_page_reads_the_storage_set_in_lenet_sweep_storage(
     at.number_input(key="sweep_trials").set_value(2)
     at.button[0].click().run()
     assert not at.exception and not at.error
-    job = JobManager(app_home.home).list()[0]
-    assert job.sweep["storage"] == elsewhere  # the worker writes where the page reads
+    (folder,) = (app_home.home / "jobs").iterdir()  # read from its file: list() would pump
+    job = json.loads((folder / "job.json").read_text())
+    assert job["sweep"]["storage"] == elsewhere  # the worker writes where the page reads
 
 
 def test_a_bad_storage_setting_is_one_sentence_on_the_page(sweep_page, monkeypatch):
@@ -153,9 +152,12 @@ def test_an_old_failure_goes_once_a_later_sweep_finished(sweep_page, app_home):
     assert any("sweep-b: done" in visible(s.value) for s in at.success)
 
 
-def test_a_study_name_is_shown_as_text_not_rendered_as_markdown(sweep_page, app_home):
+def test_a_study_name_is_shown_as_text_not_rendered_as_markdown(
+    sweep_page, app_home, stand_in_workers
+):
     name = "![x](http://example.invalid/x.png)"
-    JobManager(app_home.home).submit_sweep(SweepSettings(space="blocks-filters-lr", study=name))
+    manager = JobManager(app_home.home, launcher=stand_in_workers)  # submit pumps: a stand-in
+    manager.submit_sweep(SweepSettings(space="blocks-filters-lr", study=name))
     at = sweep_page()
     shown = [t for t in page_texts(at) if "example" in t]
     assert shown and not any("![x](" in t for t in shown)  # escaped in the source

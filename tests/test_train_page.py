@@ -1,34 +1,31 @@
-"""The Train page's form and run list under AppTest (workers are not started here)."""
+"""The Train page's form and run list under AppTest (stand-ins take the workers' place)."""
 
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet.config import SMALL_RUN, LeNetConfig
-from lenet.jobs import JobManager
+from lenet.config import LeNetConfig
+from lenet.presets import QUICK
+from tests.helpers import started_job, visible
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture()
-def train_page(app_home, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setattr(JobManager, "_start", lambda self, job: None)  # stays queued
-    st.cache_resource.clear()  # a fresh job manager for this LENET_HOME
+def train_page(app_home, stand_in_workers):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
     return at
 
 
-def test_defaults_are_the_small_run_with_an_estimate(train_page):
+def test_defaults_are_the_quick_preset_with_an_estimate(train_page):
     at = train_page
-    assert at.selectbox(key="train_activation").value == SMALL_RUN.activation
-    assert at.number_input(key="train_train_subset").value == SMALL_RUN.train_subset
-    assert at.slider(key="train_epochs").value == SMALL_RUN.epochs
-    assert at.text_input(key="train_name").value == f"run-{SMALL_RUN.config_id}"
+    assert at.selectbox(key="train_activation").value == QUICK.activation
+    assert at.number_input(key="train_train_subset").value == (QUICK.train_subset or 60_000)
+    assert at.slider(key="train_epochs").value == QUICK.epochs
+    assert at.text_input(key="train_name").value == f"run-{QUICK.config_id}"
     assert "Estimated time" in " ".join(m.value for m in at.markdown)
     assert "No runs yet." in [c.value for c in at.caption]
 
@@ -44,15 +41,16 @@ def test_invalid_settings_are_refused_with_the_configs_message(train_page):
     assert not [b for b in at.button if b.key == "train_start"]
 
 
-def test_start_queues_a_job_and_lists_it(train_page, app_home):
+def test_start_queues_a_job_and_lists_it(train_page, app_home, stand_in_workers):
     at = train_page
     at.text_input(key="train_name").set_value("my-run").run()
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
-    jobs = JobManager(app_home.home).list()
-    assert [(j.name, j.state) for j in jobs] == [("my-run", "queued")]
-    assert LeNetConfig.from_dict(jobs[0].config) == SMALL_RUN
+    job = started_job(app_home.home, "my-run")
+    assert LeNetConfig.from_dict(job["config"]) == QUICK
     assert any("my-run" in m.value for m in at.markdown)
+    assert job["state"] == "running", job
+    assert [p.pid for p in stand_in_workers.started] == [job["pid"]]
     at.button(key="train_start").click().run()  # the same name again
     assert "already trains" in at.error[0].value
 
@@ -87,7 +85,7 @@ def test_an_out_of_range_number_refuses_to_start_and_names_the_field(
     errors = [e.value for e in at.error]
     assert any(e.startswith(f"{label} must be between") and "not started" in e for e in errors)
     assert not [b for b in at.button if b.key == "train_start"]
-    assert JobManager(app_home.home).list() == []
+    assert not list((app_home.home / "jobs").iterdir())  # nothing queued (no pump here)
 
 
 def test_the_page_says_which_grid_the_co2_figure_assumes(train_page, monkeypatch):
@@ -103,14 +101,10 @@ def test_the_estimate_includes_start_up_and_evaluation(train_page):
     assert "to start the worker and evaluate" in text
 
 
-def test_a_damaged_job_folder_is_a_warning_not_a_traceback(app_home, monkeypatch):
-    import streamlit as st
-
+def test_a_damaged_job_folder_is_a_warning_not_a_traceback(app_home, stand_in_workers):
     folder = app_home.home / "jobs" / "123abc"
     folder.mkdir(parents=True)
     (folder / "job.json").write_text('{"id": "123abc", "state": "exploded"')
-    monkeypatch.setattr(JobManager, "_start", lambda self, job: None)
-    st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
@@ -118,31 +112,22 @@ def test_a_damaged_job_folder_is_a_warning_not_a_traceback(app_home, monkeypatch
     assert folder.exists()
 
 
-def test_the_queue_resumes_when_the_server_starts(app_home, monkeypatch):
+def test_the_queue_resumes_when_the_server_starts(app_home, stand_in_workers):
     """A job left queued by a restart starts with the app, on any page (here Home)."""
-    import time
-
-    import streamlit as st
-
     from tests.helpers import good_job, write_job
 
     write_job(app_home.home, "123abc", good_job("123abc", "left-queued", state="queued"))
-    started = []
-    monkeypatch.setattr(JobManager, "_start", lambda self, job: started.append(job.name))
-    st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()  # the Home page, not Train
     assert not at.exception
-    deadline = time.time() + 10
-    while not started and time.time() < deadline:
-        time.sleep(0.1)
-    assert started == ["left-queued"]
-    st.cache_resource.clear()  # stops the pump thread
+    job = started_job(app_home.home, "left-queued")
+    assert job["state"] == "running", job
+    assert [p.pid for p in stand_in_workers.started] == [job["pid"]]
 
 
-def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(app_home, monkeypatch, tmp_path):
+def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(
+    app_home, stand_in_workers, monkeypatch, tmp_path
+):
     import shutil
-
-    import streamlit as st
 
     from tests.helpers import fill_disk as fill
     from tests.helpers import mounted_tmpfs
@@ -151,17 +136,14 @@ def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(app_home, monke
         home = disk / "home"
         shutil.copytree(app_home.home, home)
         monkeypatch.setenv("LENET_HOME", str(home))
-        monkeypatch.setattr(JobManager, "_start", lambda self, job: None)
-        st.cache_resource.clear()
         at = AppTest.from_file(APP, default_timeout=60).run()
         at.switch_page("pages/train.py").run()
         assert not at.exception
         fill(disk)
         at.button(key="train_start").click().run()
         assert not at.exception
-        assert [e.value for e in at.error] == [
+        assert [visible(e.value) for e in at.error] == [
             f"The run was not queued: the disk holding {home} is full; free some space "
             "or set LENET_HOME to a writable folder."
         ]
         assert list((home / "jobs").iterdir()) == []
-        st.cache_resource.clear()

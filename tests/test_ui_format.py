@@ -1,4 +1,4 @@
-"""Formatting helpers of ui.py: small energy and CO2 figures never round to zero."""
+"""Formatting helpers of ui.format: short, readable numbers; small figures never round to zero."""
 
 import pytest
 
