@@ -18,6 +18,7 @@ The job manager lives in this process, as in the Streamlit server, and is polled
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -116,12 +117,13 @@ def browser_cancel(runs: int) -> list[dict[str, float]]:
                 timeout=60_000,
             )
             shown = time.time()
-            job = next(
-                f.parent
+            folders = {
+                json.loads(f.read_text()).get("name"): f.parent
                 for f in (home / "jobs").glob("*/job.json")
-                if f'"cancel-me-{i}"' in f.read_text()
-            )
-            stopped = (job / "result.json").stat().st_mtime
+            }
+            if f"cancel-me-{i}" not in folders:
+                raise SystemExit(f"no job named cancel-me-{i} among {sorted(folders)} in {home}")
+            stopped = (folders[f"cancel-me-{i}"] / "result.json").stat().st_mtime
             out.append(
                 {
                     "first progress": first,
