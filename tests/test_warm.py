@@ -66,7 +66,7 @@ def test_jobs_reuse_one_warm_worker_started_before_the_click(warm):
 def test_cancel_stops_the_job_and_keeps_the_worker(warm):
     manager, launcher = warm
     job = manager.submit(LONG, "long")
-    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    wait_for(lambda: manager.get(job.id).progress.training)
     asked = time.monotonic()
     manager.cancel(job.id)
     ended = wait_for(lambda: (j := manager.get(job.id)).final and j, timeout=30)
@@ -82,7 +82,7 @@ def test_cancel_stops_the_job_and_keeps_the_worker(warm):
 def test_a_killed_warm_worker_fails_its_job_and_is_replaced(warm):
     manager, launcher = warm
     job = manager.submit(LONG, "killed")
-    wait_for(lambda: manager.get(job.id).progress.get("phase") == "training")
+    wait_for(lambda: manager.get(job.id).progress.training)
     os.kill(job.pid, signal.SIGKILL)
     ended = wait_for(lambda: (j := manager.get(job.id)).final and j, timeout=30)
     assert ended.state == "failed" and "died" in ended.error and "nothing was saved" in ended.error
