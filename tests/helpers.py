@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -208,3 +209,14 @@ def damage_entry(store: ModelStore, name: str, case: str) -> None:
 def visible(markdown: str) -> str:
     """What a reader sees of Streamlit markdown whose special characters were escaped."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def wait_for(predicate: Any, timeout: float = 120.0) -> Any:
+    """Poll ``predicate`` every 50 ms until it returns something true; that value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")

@@ -13,7 +13,15 @@ from lenet.config import LeNetConfig
 from lenet.jobs import JobError, JobManager, Limits
 from lenet.pipeline import JobProgress
 from lenet.store import ModelStore
-from tests.helpers import QUICK, SMALL_MNIST, StandInWorkers, good_job, mounted_tmpfs, write_job
+from tests.helpers import (
+    QUICK,
+    SMALL_MNIST,
+    StandInWorkers,
+    good_job,
+    mounted_tmpfs,
+    wait_for,
+    write_job,
+)
 from tests.helpers import fill_disk as fill
 
 SLOW = LeNetConfig(epochs=30, batch_size=8, validation_split=0.1)  # minutes: to be stopped
@@ -24,16 +32,6 @@ def manager(tmp_path):
     m = JobManager(tmp_path, data_path=str(SMALL_MNIST))
     yield m
     m.shutdown()
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.slow  # a worker subprocess trains

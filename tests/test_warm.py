@@ -12,19 +12,9 @@ import pytest
 from lenet.data import load_mnist, load_mnist_kept
 from lenet.jobs import JobManager
 from lenet.warm import WarmLauncher, idle_seconds
-from tests.helpers import QUICK, SMALL_MNIST
+from tests.helpers import QUICK, SMALL_MNIST, wait_for
 
 LONG = QUICK.replace(epochs=30, batch_size=8)  # minutes: to be cancelled or killed
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture()
