@@ -28,7 +28,7 @@ from pathlib import Path
 os.environ.setdefault("LENET_PRECISION", "fp32")
 
 from lenet.config import LeNetConfig  # noqa: E402
-from lenet.jobs import DEFAULT_OVERHEAD_S, JobManager, estimate_seconds  # noqa: E402
+from lenet.jobs import JobManager  # noqa: E402
 from lenet.warm import WarmLauncher  # noqa: E402
 
 POLL_S = 0.05
@@ -47,8 +47,7 @@ def until(manager: JobManager, job_id: str, test: object, timeout: float = 600.0
 
 
 def launch(manager: JobManager, name: str) -> dict[str, float]:
-    measured = manager.measured_overhead_s()
-    estimate = estimate_seconds(QUICK, DEFAULT_OVERHEAD_S if measured is None else measured)
+    estimate = manager.estimate(QUICK).seconds
     t0 = time.monotonic()
     job = manager.submit(QUICK, name)
     spoke = until(manager, job.id, lambda j: j.progress.phase or j.final)
@@ -101,9 +100,15 @@ def browser_cancel(runs: int) -> list[dict[str, float]]:
             epochs.focus()
             page.keyboard.press("End")  # 30 epochs: long enough to cancel
             wait_until_idle(page)
-            name.fill(f"cancel-me-{i}")
-            name.press("Enter")
-            wait_until_idle(page)
+            for _ in range(5):  # a rerun still in flight can put the default name back
+                name.fill(f"cancel-me-{i}")
+                name.press("Enter")
+                wait_until_idle(page)
+                page.wait_for_timeout(300)
+                if name.input_value() == f"cancel-me-{i}":
+                    break
+            else:
+                raise SystemExit(f"the name field kept {name.input_value()!r}")
             started = time.monotonic()
             page.locator(".st-key-train_start button").click()
             progress = page.get_by_text(re.compile(r"epoch \d+/30"))

@@ -603,14 +603,54 @@ class JobManager:
         That is the worker's start-up (Python, TensorFlow, the data) up to its first training
         step, plus the test-set evaluation and the save, from the last ``last`` finished runs.
         """
-        spans = []
+        spans = [overhead for overhead, _ in self._measured(last)]
+        return _median(spans) if spans else None
+
+    def measured_speed(self, last: int = 5) -> float | None:
+        """Median of training seconds measured here over the cost model's, or None before a run.
+
+        Above 1 means this machine (as loaded as it was) trains slower than the model assumes.
+        """
+        ratios = [ratio for _, ratio in self._measured(last) if ratio is not None]
+        return _median(ratios) if ratios else None
+
+    def _measured(self, last: int) -> builtins.list[tuple[float, float | None]]:
+        """(overhead s, training s / modelled s) of the last ``last`` finished training runs."""
+        found: builtins.list[tuple[float, float | None]] = []
         for job in reversed(self._load_all()):
             begun, evaluated = job.result.training_started, job.result.evaluation_s
-            if job.state == "done" and job.started and isinstance(begun, (int, float)):
-                spans.append(begun - job.started + float(evaluated or 0.0))
-            if len(spans) == last:
+            if job.state != "done" or job.kind != "train" or not job.started:
+                continue
+            if not isinstance(begun, (int, float)):
+                continue
+            evaluated = float(evaluated or 0.0)
+            ratio = None
+            if job.finished:
+                try:
+                    modelled = training_seconds(LeNetConfig.from_dict(job.config))
+                except (TypeError, ValueError):
+                    modelled = 0.0
+                trained = job.finished - evaluated - begun
+                if modelled > 0 and trained > 0:
+                    ratio = trained / modelled
+            found.append((begun - job.started + evaluated, ratio))
+            if len(found) == last:
                 break
-        return sorted(spans)[len(spans) // 2] if spans else None
+        return found
+
+    def estimate(self, config: LeNetConfig) -> Estimate:
+        """How long a run of ``config`` will take here, from the runs measured on this server.
+
+        Before any run has ended here, the fixed guesses: a worker kept warm starts in about
+        ``WARM_OVERHEAD_S``, a fresh one pays TensorFlow's import (``DEFAULT_OVERHEAD_S``).
+        """
+        overhead, speed = self.measured_overhead_s(), self.measured_speed()
+        measured = overhead is not None
+        if overhead is None:
+            warm = getattr(self._launch, "idle_s", 0) > 0
+            overhead = WARM_OVERHEAD_S if warm else DEFAULT_OVERHEAD_S
+        seconds = estimate_seconds(config, overhead, speed=speed or 1.0)
+        return Estimate(seconds=seconds, overhead_s=overhead, measured=measured)
 
     def wait(self, job_id: str, timeout_s: float = 600.0, poll_s: float = 0.2) -> Job:
         """Block until the job ends (pumping meanwhile); returns it. For the CLI and tests."""
@@ -629,6 +669,21 @@ class JobManager:
 # data loading and the final evaluation.
 _S_PER_IMAGE, _S_PER_MMAC, _S_PER_BATCH, _S_FIXED = 30e-6, 60e-6, 1.3e-3, 12.0
 DEFAULT_OVERHEAD_S = _S_FIXED  # start-up + evaluation until this server has measured its own
+# A warm worker (lenet.warm) has TensorFlow and the data loaded: tracing, evaluation and the save.
+WARM_OVERHEAD_S = 4.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A run's expected wall time, and the part of it outside training."""
+
+    seconds: float
+    overhead_s: float  # start-up, evaluation and the save
+    measured: bool  # from runs on this server (False: the fixed guesses)
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def multiply_adds(config: LeNetConfig) -> int:
@@ -646,14 +701,23 @@ def multiply_adds(config: LeNetConfig) -> int:
     return total
 
 
-def estimate_seconds(config: LeNetConfig, overhead_s: float | None = None) -> float:
+def estimate_seconds(
+    config: LeNetConfig, overhead_s: float | None = None, speed: float = 1.0
+) -> float:
     """Rough wall time of a job for ``config`` on this kind of CPU (training + overheads).
 
     Args:
         config: the run.
         overhead_s: the worker's start-up plus the evaluation, as measured on this server
             (``JobManager.measured_overhead_s``); a fixed guess when None.
+        speed: measured training seconds over the cost model's (``JobManager.measured_speed``).
     """
+    fixed = _S_FIXED if overhead_s is None else overhead_s
+    return speed * training_seconds(config) + fixed
+
+
+def training_seconds(config: LeNetConfig) -> float:
+    """The cost model's seconds of training alone for ``config`` (no start-up, no evaluation)."""
     images = round((config.train_subset or 60_000) * (1 - config.validation_split))
     per_image = _S_PER_IMAGE + _S_PER_MMAC * multiply_adds(config) / 1e6
     if config.augmented:
@@ -661,5 +725,4 @@ def estimate_seconds(config: LeNetConfig, overhead_s: float | None = None) -> fl
     if any(config.batch_norm):
         per_image *= 1.3
     batches = -(-images // config.batch_size)
-    fixed = _S_FIXED if overhead_s is None else overhead_s
-    return config.epochs * (images * per_image + batches * _S_PER_BATCH) + fixed
+    return config.epochs * (images * per_image + batches * _S_PER_BATCH)

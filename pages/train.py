@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 from lenet.config import LeNetConfig
 from lenet.data import local_source
-from lenet.jobs import DEFAULT_OVERHEAD_S, JobError, estimate_seconds
+from lenet.jobs import JobError
 from lenet.presets import QUICK
 from lenet.worker import co2_grid
 from ui.finetune import finetune_section
@@ -26,12 +26,11 @@ def submit(config: LeNetConfig) -> None:
 
 
 def estimate_text(config: LeNetConfig) -> str:
-    measured = ui.job_manager().measured_overhead_s()
-    overhead = DEFAULT_OVERHEAD_S if measured is None else measured
-    how = "a guess until a run ends here" if measured is None else "as measured on this server"
+    guess = ui.job_manager().estimate(config)
+    how = "as measured on this server" if guess.measured else "a guess until a run ends here"
     return (
-        f"Estimated time: **about {ui.duration(estimate_seconds(config, overhead))}**, "
-        f"including {ui.duration(overhead)} to start the worker and evaluate ({how})"
+        f"Estimated time: **about {ui.duration(guess.seconds)}**, "
+        f"including {ui.duration(guess.overhead_s)} to start the worker and evaluate ({how})"
     )
 
 

@@ -341,6 +341,33 @@ def test_the_estimate_uses_the_start_up_and_evaluation_measured_here(tmp_path):
     assert JobManager(tmp_path / "fresh").measured_overhead_s() is None
 
 
+def test_the_estimate_learns_this_machines_training_speed(tmp_path):
+    from lenet.jobs import training_seconds
+
+    modelled = training_seconds(QUICK)
+    for i, slower in enumerate([1.4, 1.6, 1.5]):  # trained 1.4-1.6x slower than the model says
+        result = {"training_started": 102.0, "evaluation_s": 1.0}
+        finished = 102.0 + slower * modelled + 1.0
+        text = good_job(f"{i}bbb", f"m{i}", started=100.0, finished=finished, result=result)
+        write_job(tmp_path, f"{i}bbb", text)
+    manager = JobManager(tmp_path)
+    assert manager.measured_speed() == pytest.approx(1.5)
+    guess = manager.estimate(QUICK)
+    assert guess.measured and guess.overhead_s == pytest.approx(3.0)
+    assert guess.seconds == pytest.approx(1.5 * modelled + 3.0)
+
+
+def test_before_any_run_the_estimate_knows_a_warm_worker_starts_faster(tmp_path):
+    from lenet.jobs import DEFAULT_OVERHEAD_S, WARM_OVERHEAD_S
+    from lenet.warm import WarmLauncher
+
+    cold = JobManager(tmp_path / "cold").estimate(QUICK)
+    warm = JobManager(tmp_path / "warm", launcher=WarmLauncher(idle_s=60)).estimate(QUICK)
+    assert not cold.measured and cold.overhead_s == DEFAULT_OVERHEAD_S
+    assert warm.overhead_s == WARM_OVERHEAD_S < DEFAULT_OVERHEAD_S
+    assert cold.seconds - warm.seconds == pytest.approx(DEFAULT_OVERHEAD_S - WARM_OVERHEAD_S)
+
+
 def test_the_co2_grid_is_the_users_choice(monkeypatch):
     import types
 
