@@ -194,6 +194,22 @@ def compare_rows(cards: list[ModelCard], configs: list[LeNetConfig]) -> list[dic
     return rows
 
 
+def split_compare_rows(
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``compare_rows`` as two tables that fit a laptop screen side by side with nothing cut.
+
+    Returns:
+        The metrics, one row per model; and the settings that differ, one row per setting
+        with one column per model (empty when the models share every setting).
+    """
+    shown = ("model", *METRIC_COLUMNS)
+    metrics = [{k: r[k] for k in shown if k in r} for r in rows]
+    settings = [k for k in (rows[0] if rows else {}) if k not in shown]
+    differ = [{"setting": k} | {r["model"]: r[k] for r in rows} for k in settings]
+    return metrics, differ
+
+
 def best_per_column(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The best value of each ranked metric column (highest accuracy, fewest parameters...)."""
     best = {}

@@ -15,12 +15,13 @@ DEFAULT = ["lenet5-1998", "lenet5-relu", "lenet5-best"]
 def table(names: list[str]) -> None:
     store = ui.store()
     rows = analysis.compare_rows([store.card(n) for n in names], [store.config(n) for n in names])
-    best = analysis.best_per_column(rows)
-    styled = ui.highlight_best(rows, best)
-    st.dataframe(styled, hide_index=True, width="stretch")
+    metrics, settings = analysis.split_compare_rows(rows)
+    st.dataframe(ui.highlight_best(metrics, analysis.best_per_column(rows)), hide_index=True)
+    if settings:
+        st.dataframe(settings, hide_index=True, key="compare_settings")
     st.caption(
-        "Only the configuration fields that differ are shown; the best value of each "
-        "metric is highlighted."
+        "The best value of each metric is highlighted; below it, only the settings that differ "
+        "between the models."
     )
 
 

@@ -31,6 +31,20 @@ def test_cell_from_selection_reads_a_table_cell():
     assert analysis.cell_from_selection(None) is None
 
 
+def test_compare_rows_split_into_metrics_and_the_settings_that_differ():
+    rows = [
+        {"model": "a", "test accuracy (%)": 99.0, "macro F1": 0.99, "activation": "relu"},
+        {"model": "b", "test accuracy (%)": 98.0, "macro F1": 0.98, "activation": "tanh"},
+    ]
+    metrics, settings = analysis.split_compare_rows(rows)
+    assert metrics == [
+        {"model": "a", "test accuracy (%)": 99.0, "macro F1": 0.99},
+        {"model": "b", "test accuracy (%)": 98.0, "macro F1": 0.98},
+    ]
+    assert settings == [{"setting": "activation", "a": "relu", "b": "tanh"}]
+    assert analysis.split_compare_rows([{"model": "a", "macro F1": 0.9}])[1] == []
+
+
 def test_best_per_column_and_export_rows():
     rows = [
         {

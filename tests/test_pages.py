@@ -71,11 +71,13 @@ def test_compare_table_curves_and_difference(app_home):
     at = open_page("compare")
     assert not at.exception
     assert at.multiselect(key="compare_models").value == ["other", "tiny"]
-    table = at.dataframe[0].value
-    row = table.set_index("model")
+    row = at.dataframe[0].value.set_index("model")
     assert row.loc["tiny", "test accuracy (%)"] == round(app_home.card("tiny").accuracy * 100, 2)
-    assert set(row.columns) >= {"activation", "pooling", "train_subset", "macro F1"}
-    assert "epochs" not in row.columns  # same in both: not shown
+    assert "macro F1" in row.columns and "activation" not in row.columns  # metrics only
+    settings = at.dataframe[1].value.set_index("setting")  # one row per setting that differs
+    assert set(settings.index) >= {"activation", "pooling", "train_subset"}
+    assert list(settings.columns) == ["other", "tiny"]
+    assert "epochs" not in settings.index  # same in both: not shown
     assert len(at.get("plotly_chart")) == 3
     _, total = analysis.disagreements(app_home.report("other"), app_home.report("tiny"))
     assert f"**{total} test images**" in " ".join(m.value for m in at.markdown)
