@@ -86,8 +86,10 @@ def _allowed(spec: cfg.FieldSpec) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m lenet`` (and the ``lenet`` command): one subcommand each."""
+    # Named as it was run: the ``lenet`` console script, or ``python -m lenet``.
+    command = "lenet" if Path(sys.argv[0]).name == "lenet" else "python -m lenet"
     parser = _Parser(
-        prog="python -m lenet",
+        prog=command,
         description="LeNet-5 on MNIST: train, evaluate, "
         "list and predict with the models of the lenet-studio store.",
     )
@@ -339,7 +341,8 @@ def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
         try:
             prep = to_mnist(load_image(path))
         except (OSError, ValueError) as exc:
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            said = str(exc) if str(path) in str(exc) else f"{path}: {exc}"  # the path once
+            print(f"error: {said}", file=sys.stderr)
             status = 2
             continue
         if prep.empty or prep.image is None:

@@ -164,6 +164,7 @@ def test_garbage_image_and_empty_image_exit_2(store, tmp_path, capsys):
     assert main(["predict", "--model", "tiny", str(garbage), str(blank)], store) == 2
     err = capsys.readouterr().err
     assert "cannot read image" in err and "blank.png" in err
+    assert err.count(str(garbage)) == 1  # the file is named once, not twice
 
 
 def test_module_entry_point_has_no_traceback_on_bad_input(tmp_path):
@@ -185,3 +186,14 @@ def test_export_prints_sizes_and_accuracy(store, capsys):
     assert code == 0 and "model_int8.tflite" in out
     assert "  int8:" in out and "accuracy" in out
     assert (store.path("tiny") / "model_int8.tflite").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv0", "shown"),
+    [("/usr/local/bin/lenet", "lenet"), ("/x/lenet/__main__.py", "python -m lenet")],
+)
+def test_usage_names_the_command_as_it_was_run(monkeypatch, argv0, shown):
+    from lenet.cli import build_parser
+
+    monkeypatch.setattr(sys, "argv", [argv0])
+    assert build_parser().format_usage().startswith(f"usage: {shown} [-h]")
