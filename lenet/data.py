@@ -91,6 +91,8 @@ def load_mnist_kept(path: str | os.PathLike[str] | None = None) -> MnistArrays:
     """
     if path is None and os.environ.get("MNIST_PATH"):
         path = os.environ["MNIST_PATH"]
+    elif path is None:
+        path = local_source()  # Keras's cache when it is there: the file load_data() reads
     source = Path(path) if path is not None else None
     if source is None or not source.is_file():
         return load_mnist(path)  # Keras's cache or an IDX folder: not kept

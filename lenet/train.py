@@ -237,20 +237,13 @@ def train(
             f"training data must be (N, 28, 28) images and N labels, got "
             f"{x.shape} and {np.shape(y)}"
         )
-    x_tr, y_tr, x_val, y_val = split_training_data(config, x, y)
-    precision = training_precision()
-    keras.utils.set_random_seed(config.seed)
-    model = initial_model if initial_model is not None else build_model(config)
-    # bf16: the same layers with bfloat16 compute and float32 variables train; their weights
-    # go back into the float32 ``model`` at the end.
-    net = _mixed_copy(config, model) if precision == "bf16" else model
+    ready = _PREPARED.pop(_prepared_key(config), None) if initial_model is None else None
+    if ready is None or ready.x is not x or ready.y is not y:
+        ready = _Setup.build(config, x, y, initial_model)
+    model, net, precision = ready.model, ready.net, ready.precision
+    x_tr, x_val, y_val = ready.x_tr, ready.x_val, ready.y_val
+    run_steps, evaluate = ready.run_steps, ready.evaluate
     batches = -(-len(x_tr) // config.batch_size)
-    optimizer = make_optimizer(config, batches * config.epochs)
-    optimizer.build(net.trainable_variables)  # no variable may be created inside the loop
-    images = tf.constant(x_tr)  # (N, 28, 28) uint8, stays in the graph
-    labels = tf.constant(y_tr.astype("int32"))
-    run_steps = _make_train_steps(net, optimizer, images, labels, config)
-    evaluate = _make_eval_step(net)
     cancel = cancel or threading.Event()
     per_call = max(1, CHUNK_IMAGES // config.batch_size)
     rng = np.random.default_rng(config.seed)
@@ -338,6 +331,74 @@ def train(
         len(x_val),
         precision,
     )
+
+
+@dataclass
+class _Setup:
+    """Everything ``train`` builds before its first step.
+
+    The network, its optimizer, the data split and the compiled training and evaluation steps.
+    """
+
+    config: LeNetConfig
+    x: np.ndarray  # the images and labels it was built for (the split's source)
+    y: np.ndarray
+    model: keras.Model
+    net: keras.Model  # ``model``, or its bf16 copy
+    precision: Precision
+    x_tr: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    run_steps: Any
+    evaluate: Callable[[np.ndarray, np.ndarray], tuple[float, float]]
+
+    @classmethod
+    def build(
+        cls, config: LeNetConfig, x: np.ndarray, y: np.ndarray, initial: keras.Model | None
+    ) -> _Setup:
+        x_tr, y_tr, x_val, y_val = split_training_data(config, x, y)
+        precision = training_precision()
+        keras.utils.set_random_seed(config.seed)
+        model = initial if initial is not None else build_model(config)
+        # bf16: the same layers with bfloat16 compute and float32 variables train; their
+        # weights go back into the float32 ``model`` at the end.
+        net = _mixed_copy(config, model) if precision == "bf16" else model
+        batches = -(-len(x_tr) // config.batch_size)
+        optimizer = make_optimizer(config, batches * config.epochs)
+        optimizer.build(net.trainable_variables)  # no variable may be created inside the loop
+        images = tf.constant(x_tr)  # (N, 28, 28) uint8, stays in the graph
+        labels = tf.constant(y_tr.astype("int32"))
+        run_steps = _make_train_steps(net, optimizer, images, labels, config)
+        evaluate = _make_eval_step(net)
+        return cls(config, x, y, model, net, precision, x_tr, x_val, y_val, run_steps, evaluate)
+
+
+# Runs built ahead by ``prepare``, by configuration; ``train`` takes one when it matches.
+_PREPARED: dict[str, _Setup] = {}
+
+
+def _prepared_key(config: LeNetConfig) -> str:
+    return config.to_json()
+
+
+def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> None:
+    """Build ``config``'s run on ``data`` and trace its steps now, for a ``train`` to come.
+
+    A warm worker (``lenet.worker``) calls it while it waits for a job, for the run people
+    start most (the quick preset): a ``train`` of the same configuration on the same arrays
+    then starts at its first step instead of spending about 2 s tracing. The result is the
+    same as without it: the network is built from the same seed in the same order. The next
+    ``train`` of that configuration takes it (and builds anew if its arrays are others).
+    """
+    x, y = data
+    ready = _Setup.build(config, x, y, None)
+    ready.run_steps.get_concrete_function()
+    width = min(config.batch_size, len(ready.x_tr))
+    # Running zero steps instantiates the graph (its optimisation) without training anything.
+    ready.run_steps(tf.zeros([0, width], tf.int32), tf.zeros([0, 2], tf.int32))
+    if len(ready.x_val):
+        ready.evaluate(ready.x_val[:1], ready.y_val[:1])
+    _PREPARED[_prepared_key(config)] = ready
 
 
 def _mixed_copy(config: LeNetConfig, model: keras.Model) -> keras.Model:

@@ -50,6 +50,32 @@ def test_same_seed_same_model(small_mnist, extra):
     assert c.history[0]["loss"] != a.history[0]["loss"]
 
 
+def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist, monkeypatch):
+    x, y, _, _ = small_mnist
+    config = LeNetConfig(
+        epochs=1,
+        batch_size=64,
+        train_subset=500,
+        seed=5,
+        batch_norm=(True, True),
+        conv_dropout=(0.0, 0.1),
+    )
+    fresh = train(config, (x, y))
+    train_module.prepare(config, (x, y))
+    built = []
+    monkeypatch.setattr(train_module._Setup, "build", lambda *a: built.append(a))  # must not run
+    prepared = train(config, (x, y))
+    assert not built  # it used the prepared network and its traced steps
+    assert prepared.history[0]["loss"] == pytest.approx(fresh.history[0]["loss"], rel=1e-6)
+    for wa, wb in zip(weights(fresh), weights(prepared), strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    monkeypatch.undo()
+    train_module.prepare(config, (x, y))  # other arrays: built anew
+    other = train(config, (x.copy(), y))
+    assert other.history[0]["loss"] == pytest.approx(fresh.history[0]["loss"], rel=1e-6)
+    assert not train_module._PREPARED  # used once: a run of that configuration takes it
+
+
 @pytest.mark.parametrize(
     ("n", "per_call", "expected"),
     [
