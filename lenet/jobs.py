@@ -644,7 +644,11 @@ class JobManager:
         Before any run has ended here, the fixed guesses: a worker kept warm starts in about
         ``WARM_OVERHEAD_S``, a fresh one pays TensorFlow's import (``DEFAULT_OVERHEAD_S``).
         """
-        overhead, speed = self.measured_overhead_s(), self.measured_speed()
+        found = self._measured(5)  # one read of the job folders for both parts
+        spans = [span for span, _ in found]
+        ratios = [ratio for _, ratio in found if ratio is not None]
+        overhead = _median(spans) if spans else None
+        speed = _median(ratios) if ratios else None
         measured = overhead is not None
         if overhead is None:
             warm = getattr(self._launch, "idle_s", 0) > 0
