@@ -232,7 +232,15 @@ def test_draw_page_shows_no_notice_for_a_digit(tiny_store, small_mnist, tmp_path
 
 @pytest.mark.browser
 def test_a_scribble_drawn_in_chromium_is_not_a_digit() -> None:
-    from devkit.browser_util import CANVAS, CHROMIUM, chromium, draw_strokes, serving
+    from devkit.browser_util import (
+        CANVAS,
+        CHROMIUM,
+        REPO,
+        chromium,
+        draw_strokes,
+        serving,
+        wait_until_idle,
+    )
 
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
@@ -246,3 +254,6 @@ def test_a_scribble_drawn_in_chromium_is_not_a_digit() -> None:
         notice = page.get_by_text("That doesn't look like a digit", exact=False)
         expect(notice).to_be_visible(timeout=60_000)
         expect(page.locator('[data-testid^="prediction-"]').first).to_be_visible()
+        wait_until_idle(page)
+        (REPO / "test-artifacts").mkdir(exist_ok=True)
+        page.screenshot(path=REPO / "test-artifacts" / "nondigit.png", full_page=True)
