@@ -14,7 +14,7 @@ Three sets the detector never saw in training or validation (``devkit/train_nond
 Then the cost of one decision (the detector on one 28x28 image), which the Draw page pays on
 every stroke.
 
-    nice -n 15 python -m benchmarks.bench_nondigit [--per-kind 300] [--per-cell 12] [--seed 0]
+    nice -n 15 python -m benchmarks.bench_nondigit [--data PATH] [--per-kind 300] [--per-cell 12]
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ import numpy as np  # noqa: E402
 
 from devkit.drawn import VARIATIONS, make_style_set  # noqa: E402
 from devkit.nondigits import KINDS, MEASURING, make_nondigit_set  # noqa: E402
+from lenet.data import load_mnist  # noqa: E402
 from lenet.nondigit import NonDigitDetector, bundled_detector  # noqa: E402
 from lenet.preprocess import to_mnist  # noqa: E402
 
-MNIST = Path(os.environ.get("MNIST_PATH", "/work/shared/datasets/mnist.npz"))
 TARGET_NONDIGITS, TARGET_MNIST, TARGET_DRAWN = 0.90, 0.005, 0.01
 
 
@@ -121,18 +121,28 @@ def cost(detector: NonDigitDetector, x_test: np.ndarray, runs: int) -> None:
     )
 
 
+def default_data() -> str | None:
+    """``MNIST_PATH``, else the shared folder beside the checkout; None lets Keras fetch it."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist.npz"
+    return os.environ.get("MNIST_PATH") or (str(shared) if shared.is_file() else None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-kind", type=int, default=300, help="non-digits (default: 300)")
     parser.add_argument("--per-cell", type=int, default=12, help="drawn digits (default: 12)")
     parser.add_argument("--seed", type=int, default=0, help="(default: 0)")
     parser.add_argument("--runs", type=int, default=2000, help="timed calls (default: 2000)")
+    parser.add_argument(
+        "--data",
+        default=default_data(),
+        help="MNIST .npz (default: $MNIST_PATH, else ../shared/datasets/mnist.npz, else Keras)",
+    )
     args = parser.parse_args()
     detector = bundled_detector()
     if detector is None:
         raise SystemExit("no detector in assets/nondigit: run python -m devkit.train_nondigit")
-    with np.load(MNIST) as data:
-        x_test = data["x_test"]
+    x_test = load_mnist(args.data)[2]
     print(f"threshold {detector.threshold:.4f}")
     nondigits(detector, args.per_kind, args.seed, x_test)
     mnist_test(detector, x_test)

@@ -24,6 +24,9 @@ used with its own seeds, and they differ in ranges and in kinds:
 - **pair**: two digits side by side, half of them two ``devkit.drawn`` templates (training:
   only templates outside ``HELD_OUT_STYLES``; measuring: all), half two MNIST digits (the
   caller passes training-split digits for training, test-split digits for measuring).
+
+Every kind but the dash (and the blob, filled as drawn) is slanted by up to +-0.3 and turned
+by up to 12 degrees in both sets, and jittered like a mouse stroke.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ The threshold is the lowest non-digit score that flags at most ``--max-digit-fla
 validation digits (MNIST and drawn, each). Writes ``assets/nondigit/detector.tflite`` and
 ``detector.json`` (threshold, what the network saw, validation figures).
 
-    nice -n 15 python -m devkit.train_nondigit [--epochs 12] [--seed 0] [--dry-run]
+    nice -n 15 python -m devkit.train_nondigit [--data PATH] [--epochs 12] [--seed 0] [--dry-run]
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ import numpy as np  # noqa: E402
 from devkit.drawn import make_style_set  # noqa: E402
 from devkit.nondigits import KINDS as NONDIGIT_KINDS  # noqa: E402
 from devkit.nondigits import TRAINING, TRAINING_LETTERS, make_nondigit_set  # noqa: E402
+from lenet.data import load_mnist  # noqa: E402
 from lenet.files import write_atomic, write_json  # noqa: E402
 from lenet.nondigit import DETECTOR_DIR, INFO_FILE, KINDS, MODEL_FILE  # noqa: E402
 from lenet.preprocess import to_mnist  # noqa: E402
 
-MNIST = Path(os.environ.get("MNIST_PATH", "/work/shared/datasets/mnist.npz"))
 TRAIN_END = 54_000  # MNIST training images from here on are validation
 SEEDS = {"drawn_train": 101, "drawn_val": 202, "nondigit_train": 303, "nondigit_val": 404}
 
@@ -117,6 +117,12 @@ def choose_threshold(digit_scores: list[np.ndarray], max_flags: float) -> float:
     return float(max(np.quantile(s, 1.0 - max_flags, method="higher") for s in digit_scores))
 
 
+def default_data() -> str | None:
+    """``MNIST_PATH``, else the shared folder beside the checkout; None lets Keras fetch it."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist.npz"
+    return os.environ.get("MNIST_PATH") or (str(shared) if shared.is_file() else None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=12, help="(default: 12)")
@@ -131,6 +137,11 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="weights and order (default: 0)")
     parser.add_argument(
+        "--data",
+        default=default_data(),
+        help="MNIST .npz (default: $MNIST_PATH, else ../shared/datasets/mnist.npz, else Keras)",
+    )
+    parser.add_argument(
         "--cache",
         type=Path,
         default=Path("/tmp/lenet-nondigit-data.npz"),
@@ -141,8 +152,8 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    with np.load(MNIST) as data:
-        train_digits, val_digits = data["x_train"][:TRAIN_END], data["x_train"][TRAIN_END:]
+    x_train = load_mnist(args.data)[0]
+    train_digits, val_digits = x_train[:TRAIN_END], x_train[TRAIN_END:]
     if args.dry_run:
         sets = build_sets(train_digits[:600], val_digits[:200], 1, 20, 1, 20)
         args.epochs = 1

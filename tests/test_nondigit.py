@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from lenet.cli import main
 from lenet.nondigit import NonDigitDetector, bundled_detector, decide
 from lenet.preprocess import to_mnist
 from lenet.store import ModelStore
-from tests.helpers import canvas_state
+from tests.helpers import canvas_state, full_mnist_path
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 # A scribble as a person makes it with the mouse: loops back and forth (canvas px).
@@ -158,6 +160,25 @@ def test_missing_detector_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         NonDigitDetector.from_folder(tmp_path)
     monkeypatch.setattr(nondigit, "DETECTOR_DIR", tmp_path)
     assert bundled_detector() is None  # an installed package without assets/
+
+
+@pytest.mark.slow
+def test_training_script_dry_run_trains_and_saves_nothing(tmp_path: Path) -> None:
+    mnist = full_mnist_path()
+    if mnist is None:
+        pytest.skip("needs the full MNIST (MNIST_PATH): validation is training images 54,000+")
+    out = tmp_path / "detector"
+    argv = [sys.executable, "-m", "devkit.train_nondigit", "--dry-run", "--data", str(mnist)]
+    done = subprocess.run(
+        [*argv, "--out", str(out)],
+        cwd=Path(APP).parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"threshold"' in done.stdout and "dry run: nothing saved" in done.stdout
+    assert not out.exists()
 
 
 # --- the CLI ---
