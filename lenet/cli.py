@@ -332,10 +332,21 @@ def cmd_list(args: argparse.Namespace, store: ModelStore) -> int:
 
 
 def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
-    """Print a stored model's digit for each image file; returns the exit code."""
+    """Print a stored model's digit for each image file; returns the exit code.
+
+    A drawing the non-digit detector (``lenet.nondigit``) judges not a digit gets no digit:
+    ``"digit": null`` and a ``"reason"`` in JSON, "not a digit" in plain text; the
+    probabilities follow either way.
+    """
+    from lenet.nondigit import bundled_detector
     from lenet.preprocess import load_image, to_mnist
 
     predictor = store.predictor(args.model)
+    try:
+        detector = bundled_detector()
+    except ValueError as exc:
+        print(f"warning: {exc}; every image is read as a digit", file=sys.stderr)
+        detector = None
     status = 0
     for path in args.files:
         try:
@@ -351,21 +362,17 @@ def cmd_predict(args: argparse.Namespace, store: ModelStore) -> int:
             continue
         probs = predictor.predict(prep.image)[0]
         digit = int(probs.argmax())
+        verdict = None if detector is None else detector.judge(prep.image)
+        reason = "" if verdict is None or verdict.is_digit else verdict.reason
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "file": str(path),
-                        "digit": digit,
-                        "probabilities": [round(float(p), 6) for p in probs],
-                    }
-                )
-            )
+            record: dict[str, Any] = {"file": str(path), "digit": None if reason else digit}
+            if reason:
+                record["reason"] = reason
+            record["probabilities"] = [round(float(p), 6) for p in probs]
+            print(json.dumps(record))
         else:
-            print(
-                f"{path}: {digit} ({probs[digit]:.1%})  "
-                + " ".join(f"{d}:{p:.3f}" for d, p in enumerate(probs))
-            )
+            answer = f"not a digit ({reason})" if reason else f"{digit} ({probs[digit]:.1%})"
+            print(f"{path}: {answer}  " + " ".join(f"{d}:{p:.3f}" for d, p in enumerate(probs)))
     return status
 
 

@@ -121,6 +121,7 @@ def draw() -> None:
         right.info("Pick at least one model under Models.")
         return
     with right:
+        ui.nondigit_notice(prep.image)  # one decision per drawing, above every model's card
         answers = cards(chosen, prep.image)
         if answers:
             chart(answers)

@@ -5,7 +5,7 @@
 - ``drawings``: cached access to the saved drawings
 - ``jobs``: the app's job manager (with a launcher hook for tests)
 - ``sweeps``: the sweeps' Optuna storage, through ``lenet.sweep``
-- ``cards``: a model's answer as an HTML card
+- ``cards``: a model's answer as an HTML card, and the one "not a digit" notice above them
 - ``tables``: pandas Stylers of the pages' tables
 - ``widgets``: the sidebar, the model picker, an image grid
 - ``messages``: messages a callback leaves for the page to show
@@ -20,7 +20,7 @@ form, built from ``LeNetConfig``'s field specs), ``runs`` and ``finetune`` (Trai
 Pages call everything as ``ui.<name>``.
 """
 
-from ui.cards import card_style, prediction_card
+from ui.cards import card_style, nondigit_notice, prediction_card
 from ui.drawings import drawing_predictions, drawings_npz, feedback_store
 from ui.format import duration, energy_text, mass_text, short_bytes, short_count
 from ui.jobs import job_manager, start_jobs, use_launcher
@@ -60,6 +60,7 @@ __all__ = [
     "mass_text",
     "model_cards",
     "model_picker",
+    "nondigit_notice",
     "number_table",
     "prediction_card",
     "predictor",

@@ -1,10 +1,14 @@
-"""A model's answer as an HTML card: the digit, its confidence and ten probability bars."""
+"""A model's answer as an HTML card: the digit, its confidence and ten probability bars;
+and above the cards, the one "not a digit" notice per drawing (``lenet.nondigit``)."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from lenet.infer import Prediction
+from lenet.nondigit import HOW_IT_IS_DECIDED, NonDigitDetector, bundled_detector
+from lenet.wording import plain
 
 CARD_CSS = """
 <style>
@@ -79,3 +83,29 @@ def prediction_card(name: str, pred: Prediction, bars: bool = True) -> None:
         f"{_bars(pred.probabilities, pred.digit) if bars else ''}</div>",
         unsafe_allow_html=True,
     )
+
+
+@st.cache_resource(show_spinner=False)
+def nondigit_detector() -> NonDigitDetector | None:
+    """The bundled non-digit detector, loaded once per process (None where it is absent)."""
+    return bundled_detector()
+
+
+def nondigit_notice(image28: np.ndarray) -> None:
+    """Say "That doesn't look like a digit: <reason>" and how that is decided, when it is so.
+
+    One decision per drawing, whichever models are chosen; nothing is shown for a digit.
+    """
+    try:
+        detector = nondigit_detector()
+    except ValueError as exc:
+        st.warning(plain(str(exc)))
+        return
+    if detector is None:
+        return
+    verdict = detector.judge(image28)
+    if not verdict.is_digit:
+        st.warning(
+            f"**That doesn't look like a digit: {verdict.reason}.**  \n{HOW_IT_IS_DECIDED}",
+            icon=":material/gesture:",
+        )
