@@ -121,11 +121,12 @@ def draw() -> None:
         right.info("Pick at least one model under Models.")
         return
     with right:
-        ui.nondigit_notice(prep.image)  # one decision per drawing, above every model's card
+        digit_like = ui.nondigit_notice(prep.image)  # one decision, above every card
         answers = cards(chosen, prep.image)
         if answers:
             chart(answers)
-            feedback({n: p.digit for n, p in answers.items()}, prep.image, image)
+            predicted = {n: p.digit for n, p in answers.items()}
+            feedback(predicted, prep.image, image, looks_like_digit=digit_like)
     expanders(chosen, image, prep)
 
 

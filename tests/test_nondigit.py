@@ -235,6 +235,9 @@ def test_draw_page_says_a_scribble_is_not_a_digit(tiny_store, tmp_path, monkeypa
     assert nondigit.HOW_IT_IS_DECIDED in warning.value
     html = " ".join(m.value for m in at.markdown)
     assert "data-testid='prediction-tiny'" in html and html.count("class='col'") == 10
+    # No "Right, it is a ..." to confirm for a scribble; it can still be saved as a digit.
+    assert not [b for b in at.button if b.key == "draw_right"]
+    assert at.get("button_group")[0].proto.label == "It was"
 
 
 def test_draw_page_shows_no_notice_for_a_digit(tiny_store, small_mnist, tmp_path, monkeypatch):
@@ -246,6 +249,7 @@ def test_draw_page_shows_no_notice_for_a_digit(tiny_store, small_mnist, tmp_path
     at.run()
     assert not at.exception and not at.warning
     assert "data-testid='prediction-tiny'" in " ".join(m.value for m in at.markdown)
+    assert at.button(key="draw_right").label.startswith("Right, it is")
 
 
 # --- a real browser ---

@@ -91,21 +91,25 @@ def nondigit_detector() -> NonDigitDetector | None:
     return bundled_detector()
 
 
-def nondigit_notice(image28: np.ndarray) -> None:
+def nondigit_notice(image28: np.ndarray) -> bool:
     """Say "That doesn't look like a digit: <reason>" and how that is decided, when it is so.
 
     One decision per drawing, whichever models are chosen; nothing is shown for a digit.
+
+    Returns:
+        Whether the drawing looks like a digit (True where the detector is missing).
     """
     try:
         detector = nondigit_detector()
     except ValueError as exc:
         st.warning(plain(str(exc)))
-        return
+        return True
     if detector is None:
-        return
+        return True
     verdict = detector.judge(image28)
     if not verdict.is_digit:
         st.warning(
             f"**That doesn't look like a digit: {verdict.reason}.**  \n{HOW_IT_IS_DECIDED}",
             icon=":material/gesture:",
         )
+    return verdict.is_digit

@@ -30,22 +30,34 @@ def on_wrong(predictions: dict[str, int], image28: Any, raw: Any) -> None:
     st.session_state["draw_wrong"] = None
 
 
-def feedback(predictions: dict[str, int], image28: Any, raw: Any) -> None:
-    """Ask whether the first model was right; either answer saves the drawing."""
+def feedback(
+    predictions: dict[str, int], image28: Any, raw: Any, *, looks_like_digit: bool = True
+) -> None:
+    """Ask whether the first model was right; either answer saves the drawing.
+
+    For a drawing judged not a digit there is no "Right" to confirm: only the digit it was
+    meant to be, if it was one.
+    """
     first_model, first = next(iter(predictions.items()))
-    st.markdown(
-        f"**Was {first_model} right?** Your answer saves the drawing to My drawings, "
-        "on this machine only."
-    )
-    st.button(
-        f"Right, it is {with_article(first)}",
-        key="draw_right",
-        on_click=save_feedback,
-        args=(first, predictions, image28, raw),
-        icon=":material/check:",
-    )
+    if not looks_like_digit:
+        st.markdown(
+            "**If it is a digit after all, which one?** Your answer saves the drawing to My "
+            "drawings, on this machine only."
+        )
+    else:
+        st.markdown(
+            f"**Was {first_model} right?** Your answer saves the drawing to My drawings, "
+            "on this machine only."
+        )
+        st.button(
+            f"Right, it is {with_article(first)}",
+            key="draw_right",
+            on_click=save_feedback,
+            args=(first, predictions, image28, raw),
+            icon=":material/check:",
+        )
     st.pills(
-        "Wrong, it was",
+        "Wrong, it was" if looks_like_digit else "It was",
         list(range(10)),
         key="draw_wrong",
         on_change=on_wrong,
