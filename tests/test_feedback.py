@@ -445,7 +445,7 @@ def test_a_locked_database_is_busy_not_damaged(tmp_path: Path) -> None:
     first.close()
     before = path.read_bytes()
     with locked(path), pytest.raises(FeedbackError, match="busy") as info:
-        FeedbackStore(path, busy_timeout=0.2)
+        FeedbackStore(path, busy_timeout=0.05)
     message = str(info.value)
     assert "try again" in message and "delete" not in message and "not a readable" not in message
     assert path.read_bytes() == before
@@ -456,7 +456,7 @@ def test_a_locked_database_is_busy_not_damaged(tmp_path: Path) -> None:
 
 def test_a_lock_taken_after_opening_is_a_busy_feedback_error(tmp_path: Path) -> None:
     path = tmp_path / "drawings.sqlite3"
-    store = FeedbackStore(path, busy_timeout=0.2)
+    store = FeedbackStore(path, busy_timeout=0.05)
     fill(store, [1, 2])
     with locked(path):
         for call in (store.all, store.count, store.counts, store.arrays, store.delete_all):
