@@ -28,17 +28,6 @@ if TYPE_CHECKING:
     from lenet.jobs import Job, JobManager
     from lenet.train import Progress
 
-CHOICES = {
-    "activation": cfg.ACTIVATIONS,
-    "pooling": cfg.POOLINGS,
-    "padding": cfg.PADDINGS,
-    "c3_connections": cfg.C3_SCHEMES,
-    "optimizer": cfg.OPTIMIZERS,
-    "lr_schedule": cfg.LR_SCHEDULES,
-    "input_size": cfg.INPUT_SIZES,
-    "input_range": cfg.INPUT_RANGES,
-}
-
 
 class UsageError(Exception):
     """A bad argument: reported in one line, exit code 2."""

@@ -213,19 +213,19 @@ def _validate(arrays: tuple[np.ndarray, ...] | list[np.ndarray], source: object)
     return out[0], out[1], out[2], out[3]
 
 
-def _stratified_indices(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Sorted row indices of ``n`` rows drawn per class in proportion to the class counts."""
+def _stratified_rows(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of ``n`` of the rows of ``y``, drawn per class in proportion to its count.
+
+    scikit-learn's stratified shuffle split picks them. It cannot stratify when a class has a
+    single row or when ``n`` (or what is left) is smaller than the number of classes; the draw
+    is then a plain seeded one (no split can then hold every class anyway).
+    """
+    from sklearn.model_selection import train_test_split  # slow import: lazy
+
     classes, counts = np.unique(y, return_counts=True)
-    quota = counts * n / len(y)
-    take = np.floor(quota).astype(int)
-    # Largest-remainder rounding: the classes with the biggest fractions get the leftover rows.
-    leftover = n - int(take.sum())
-    take[np.argsort(-(quota - take), kind="stable")[:leftover]] += 1
-    picked = [
-        rng.choice(np.flatnonzero(y == c), size=k, replace=False)
-        for c, k in zip(classes, take, strict=True)
-    ]
-    return np.sort(np.concatenate(picked))
+    stratify = y if counts.min() >= 2 and min(n, len(y) - n) >= len(classes) else None
+    _, rows = train_test_split(np.arange(len(y)), test_size=n, random_state=seed, stratify=stratify)
+    return np.sort(rows)
 
 
 def _check_pair(x: np.ndarray, y: np.ndarray) -> None:
@@ -255,7 +255,7 @@ def stratified_subset(
         return x, y
     if n < 1:
         raise ValueError(f"stratified_subset n={n} must be at least 1")
-    rows = _stratified_indices(y, n, np.random.default_rng(seed))
+    rows = _stratified_rows(y, n, seed)
     return x[rows], y[rows]
 
 
@@ -286,5 +286,5 @@ def train_val_split(
         raise ValueError(f"train_val_split fraction={fraction} leaves no training rows")
     val = np.zeros(len(y), dtype=bool)
     if n_val:
-        val[_stratified_indices(y, n_val, np.random.default_rng(seed))] = True
+        val[_stratified_rows(y, n_val, seed)] = True
     return x[~val], y[~val], x[val], y[val]

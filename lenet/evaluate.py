@@ -2,8 +2,8 @@
 
 A ``Report`` is built from predicted probabilities, so it never needs TensorFlow; it carries a
 capped gallery of the misclassified images and a small fixed sample, so pages can show them
-without the dataset. ``to_json``/``from_json`` round-trip exactly. ``predict_digits`` and
-``accuracy_on`` score a model on your saved drawings.
+without the dataset. ``to_json``/``from_json`` round-trip exactly. ``predict_digits`` runs a
+model over your saved drawings.
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from lenet.feedback import Drawing
 
 DIGITS = list(range(10))
 MAX_GALLERY = 300
@@ -221,25 +218,3 @@ def predict_digits(images: np.ndarray, predict: Callable[[np.ndarray], np.ndarra
             raise ValueError(f"predict returned shape {scores.shape}, expected ({len(batch)}, 10)")
         out[start : start + len(batch)] = scores.argmax(axis=1)
     return out
-
-
-def accuracy_on(
-    drawings: list[Drawing], predict: Callable[[np.ndarray], np.ndarray]
-) -> tuple[float, np.ndarray]:
-    """How often a model gets the drawings right.
-
-    Args:
-        drawings: the labelled drawings.
-        predict: (N, 28, 28) float32 in [0, 1] -> (N, 10) scores (e.g. ``Predictor.predict``).
-
-    Returns:
-        The accuracy (NaN for no drawings) and the (N,) predicted digits.
-
-    Raises:
-        ValueError: ``predict`` returned an array of the wrong shape.
-    """
-    if not drawings:
-        return float("nan"), np.zeros((0,), np.int64)
-    predicted = predict_digits(np.stack([d.image for d in drawings]), predict)
-    truth = np.array([d.digit for d in drawings])
-    return float(np.mean(predicted == truth)), predicted

@@ -11,7 +11,7 @@ object {model name: predicted digit}, ``raw_png`` the canvas as a small grey PNG
 is the same without ``raw_png``; it is upgraded in place when opened. Every write is one
 transaction, so a crash never leaves a half-written row or a half-done import. The drawings
 export to, and import from, an ``.npz`` in the layout of ``keras.datasets.mnist`` (``npzfile``);
-a model's accuracy on them is ``evaluate.accuracy_on``.
+a model's answers on them are ``evaluate.predict_digits``.
 
 Only the standard library, NumPy and Pillow: never TensorFlow or Streamlit.
 """

@@ -10,24 +10,13 @@ from lenet.infer import Prediction, describe
 from lenet.preprocess import to_mnist
 from lenet.store import StoreError
 from lenet.wording import plain
-from ui.draw_explain import how, inside
+from ui.draw_explain import expanders
 from ui.draw_feedback import feedback
-from ui.draw_input import canvas_image, init_state
+from ui.draw_input import canvas_image, chosen_models, init_state
 
 ui.require_router()
 
-DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
-
 init_state()
-
-
-def chosen_models(names: list[str]) -> list[str]:
-    """The models picked (by default the bundled trio), less any deleted since."""
-    if "draw_models" not in st.session_state:
-        st.session_state["draw_models"] = [n for n in DEFAULT_MODELS if n in names] or names[:1]
-    # A stored choice may name a model deleted since; the widget only accepts current names.
-    st.session_state["draw_models"] = [n for n in st.session_state["draw_models"] if n in names]
-    return st.session_state["draw_models"]
 
 
 def prepared(image: Any, right: Any) -> Any:
@@ -76,19 +65,6 @@ def chart(answers: dict[str, Prediction]) -> None:
             key="draw_probabilities",
             config={"displayModeBar": False},
         )
-
-
-def expanders(chosen: list[str], image: Any, prep: Any) -> None:
-    # Lazy expanders: their content is computed and sent only while they are open, so a
-    # stroke with both closed costs neither the server nor the browser anything for them.
-    inside_box = st.expander("Inside the network", key="draw_inside_open", on_change="rerun")
-    if inside_box.open:
-        with inside_box:
-            inside(chosen, prep.image)
-    how_box = st.expander("How the drawing becomes MNIST", key="draw_how_open", on_change="rerun")
-    if how_box.open:
-        with how_box:
-            how(chosen[0], image, prep)
 
 
 def draw() -> None:

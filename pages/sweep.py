@@ -15,6 +15,7 @@ from lenet.sweep import (
 )
 from lenet.wording import plain
 from ui.study_view import study_view
+from ui.sweep_progress import progress
 
 ui.require_router()
 
@@ -69,31 +70,6 @@ def launch() -> None:
         "the training images; the test set is never used. Pruned trials stopped early "
         "because their validation accuracy fell below the median."
     )
-
-
-def progress() -> None:
-    sweeps = [j for j in ui.job_manager().list() if j.kind == "sweep"]
-    for job in reversed([j for j in sweeps if not j.final]):
-        p = job.progress
-        name = plain(job.name)
-        if job.state == "running" and p.phase == "sweeping":
-            best = p.best_val_accuracy
-            st.progress(
-                p.fraction or 0.0,
-                text=(
-                    f"{name}: {p.trials_done}/{p.trials} trials"
-                    + (f" · best validation accuracy {best:.2%}" if best is not None else "")
-                ),
-            )
-        else:
-            st.caption(f"{name}: {job.state} ({p.phase or 'starting'})")
-    # Only the latest sweep's outcome: an older failure goes once a later sweep started.
-    if sweeps and sweeps[-1].final:
-        last = sweeps[-1]
-        if last.state == "done":
-            st.success(f"{plain(last.name)}: done; its trials are in the table below.")
-        else:
-            st.warning(f"{plain(last.name)}: {last.state}: {plain(last.error)}")
 
 
 def results() -> None:

@@ -91,6 +91,34 @@ def two_model_home(tmp_path_factory, tiny_store, second_trained):  # type: ignor
     return home
 
 
+# Four configurations, all valid: the grid sampler draws each once (no invalid or repeated
+# trial), and the first two always complete (the median pruner starts after two trials).
+GRID = {"params": {"learning_rate": [0.01, 0.001], "batch_size": [32, 64]}}
+
+
+@pytest.fixture(scope="session")
+def grid_study(tmp_path_factory, small_mnist):  # type: ignore[no-untyped-def]
+    """A finished four-trial grid sweep, run once per session (four trainings).
+
+    Returns ``(study, settings, seen)``: the study "mine" in its own SQLite file
+    (``settings.storage``), and the trials ``run_sweep`` passed to ``on_trial``. Read it only:
+    a test that adds trials or studies runs a sweep of its own.
+    """
+    import json
+
+    from lenet.sweep import SweepSettings, run_sweep
+
+    folder = tmp_path_factory.mktemp("grid")
+    (folder / "grid.json").write_text(json.dumps(GRID))
+    settings = SweepSettings(
+        space=str(folder / "grid.json"), trials=4, sampler="grid", study="mine", subset=300,
+        epochs=1, seed=2, storage=f"sqlite:///{folder / 'sweeps.db'}",
+    )  # fmt: skip
+    seen: list = []
+    study = run_sweep(settings, small_mnist[:2], on_trial=seen.append)
+    return study, settings, seen
+
+
 @pytest.fixture()
 def app_home(two_model_home, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """LENET_HOME holding ``tiny`` and ``other``, and no bundled models; returns the store."""
@@ -133,6 +161,30 @@ def _release_job_manager():  # type: ignore[no-untyped-def]
     ui = sys.modules.get("ui")
     if ui is not None:
         ui.use_launcher(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _component_scan_once():  # type: ignore[no-untyped-def]
+    """Scan the installed packages for Streamlit components once per session, not per AppTest.
+
+    Every new ``AppTest`` makes a ``BidiComponentManager`` whose first run reads the metadata
+    of every installed distribution (``manifest_scanner.scan_component_manifests``): ~0.3 s
+    of CPU per AppTest here, ~20 s of the quick tier's 158. The installed packages do not change
+    during a session, so the first scan's answer is reused; each AppTest still registers the
+    components in a manager of its own.
+    """
+    import functools
+    import sys
+
+    if "streamlit.testing.v1" not in sys.modules:  # no collected test file uses AppTest
+        yield
+        return
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        scan = functools.cache(manifest_scanner.scan_component_manifests)
+        patch.setattr(manifest_scanner, "scan_component_manifests", scan)
+        yield
 
 
 @pytest.fixture(autouse=True)

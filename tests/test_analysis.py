@@ -138,3 +138,16 @@ def test_confusion_rows_counts_and_shares():
     shares = analysis.confusion_rows(cm, normalise=True)
     assert (shares[2]["2"], shares[2]["7"], shares[0]["0"]) == (0.9, 0.1, 1.0)
     assert analysis.confusion_rows(np.zeros((10, 10), int), normalise=True)[0]["0"] == 0.0
+
+
+def test_confusion_counts_each_true_and_predicted_pair():
+    rng = np.random.default_rng(2)
+    true = rng.integers(0, 9, 500)  # no 9 drawn: its row stays empty
+    predicted = np.where(rng.random(500) < 0.8, true, rng.integers(0, 10, 500))
+    expected = np.zeros((10, 10), np.int64)  # the hand-written count it replaced
+    np.add.at(expected, (true, predicted), 1)
+    cm = analysis.confusion(true.tolist(), predicted)
+    assert cm.dtype == np.int64 and cm.shape == (10, 10)
+    np.testing.assert_array_equal(cm, expected)
+    assert cm[9].sum() == 0 and cm.sum() == 500
+    np.testing.assert_array_equal(analysis.confusion([], np.zeros(0, int)), np.zeros((10, 10)))

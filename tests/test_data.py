@@ -253,11 +253,11 @@ def test_a_download_that_never_answers_times_out_into_the_mnist_path_advice(
     monkeypatch.delenv("MNIST_PATH", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached copy
     monkeypatch.setattr(data, "MNIST_URL", silent_server)
-    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 0.2)
     started = time.monotonic()
     with pytest.raises(DatasetError, match="no answer") as info:
         load_mnist()
-    assert time.monotonic() - started < 30  # import + 1 s, not forever
+    assert time.monotonic() - started < 30  # import + 0.2 s, not forever
     assert "MNIST_PATH" in str(info.value) and silent_server in str(info.value)
     out, err = capsys.readouterr()
     assert out == "" and "Downloading data from" in err
@@ -321,6 +321,57 @@ def test_train_val_split(fraction: float, expected_val: list[int]) -> None:
     np.testing.assert_array_equal(y[x_tr], y_tr)
     np.testing.assert_array_equal(y[x_val], y_val)
     np.testing.assert_array_equal(train_val_split(x, y, fraction, seed=0)[2], x_val)
+
+
+def largest_remainder(counts: np.ndarray, n: int) -> np.ndarray:
+    """Rows per class of the hand-written split that scikit-learn's replaced: floor of each
+    class's share, the leftover rows to the largest fractions."""
+    quota = counts * n / counts.sum()
+    take = np.floor(quota).astype(int)
+    take[np.argsort(-(quota - take), kind="stable")[: n - int(take.sum())]] += 1
+    return take
+
+
+# Class sizes and rows wanted whose shares have no tied fractions: scikit-learn then gives each
+# class exactly the rows the hand-written split gave (on ties it breaks them at random).
+UNTIED = [
+    ((50, 30, 20), 7),
+    ((41, 17, 56, 24), 63),
+    ((9, 34, 3, 52), 11),
+    ((11, 14, 17, 20, 23, 26, 29, 32, 35, 38), 37),
+]
+
+
+@pytest.mark.parametrize(("sizes", "n"), UNTIED)
+def test_stratified_counts_are_the_old_splits(sizes: tuple[int, ...], n: int) -> None:
+    counts = np.array(sizes)
+    y = np.random.default_rng(5).permutation(np.repeat(np.arange(len(sizes)), sizes))
+    x = np.arange(len(y))
+    expected = largest_remainder(counts, n).tolist()
+    xs, ys = stratified_subset(x, y, n, seed=11)
+    assert np.bincount(ys, minlength=len(sizes)).tolist() == expected
+    assert (np.diff(xs) > 0).all()  # original order, no repeats
+    x_tr, _, x_val, y_val = train_val_split(x, y, n / len(y), seed=11)
+    assert np.bincount(y_val, minlength=len(sizes)).tolist() == expected
+    assert (np.diff(x_val) > 0).all() and (np.diff(x_tr) > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("y", "n"),
+    [
+        (np.array([0, 1, 1, 2, 2, 2, 3, 3, 3, 3]), 4),  # class 0 has a single row
+        (np.repeat(np.arange(10), 10), 5),  # fewer rows wanted than classes
+        (np.repeat(np.arange(10), 10), 95),  # fewer rows left than classes
+    ],
+)
+def test_a_split_that_cannot_be_stratified_is_still_a_seeded_draw(y: np.ndarray, n: int) -> None:
+    x = np.arange(len(y))
+    xs, ys = stratified_subset(x, y, n, seed=4)
+    assert len(xs) == n and (np.diff(xs) > 0).all()
+    np.testing.assert_array_equal(y[xs], ys)
+    np.testing.assert_array_equal(stratified_subset(x, y, n, seed=4)[0], xs)
+    x_tr, _, x_val, _ = train_val_split(x, y, n / len(y), seed=4)
+    assert len(x_val) == n and not set(x_tr) & set(x_val)
 
 
 def test_train_val_split_fraction_zero() -> None:

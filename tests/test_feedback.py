@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import sqlite3
 import subprocess
@@ -20,7 +19,7 @@ import pytest
 from PIL import Image
 
 from lenet import feedback
-from lenet.evaluate import accuracy_on, predict_digits
+from lenet.evaluate import predict_digits
 from lenet.feedback import SCHEMA_VERSION, Drawing, FeedbackError, FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -446,7 +445,7 @@ def test_a_locked_database_is_busy_not_damaged(tmp_path: Path) -> None:
     first.close()
     before = path.read_bytes()
     with locked(path), pytest.raises(FeedbackError, match="busy") as info:
-        FeedbackStore(path, busy_timeout=0.2)
+        FeedbackStore(path, busy_timeout=0.05)
     message = str(info.value)
     assert "try again" in message and "delete" not in message and "not a readable" not in message
     assert path.read_bytes() == before
@@ -457,7 +456,7 @@ def test_a_locked_database_is_busy_not_damaged(tmp_path: Path) -> None:
 
 def test_a_lock_taken_after_opening_is_a_busy_feedback_error(tmp_path: Path) -> None:
     path = tmp_path / "drawings.sqlite3"
-    store = FeedbackStore(path, busy_timeout=0.2)
+    store = FeedbackStore(path, busy_timeout=0.05)
     fill(store, [1, 2])
     with locked(path):
         for call in (store.all, store.count, store.counts, store.arrays, store.delete_all):
@@ -560,8 +559,8 @@ def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
     two.close()
 
 
-# --- accuracy ---
-def test_accuracy_on_with_a_fake_model(store: FeedbackStore) -> None:
+# --- a model's answers on the drawings ---
+def test_predict_digits_with_a_fake_model(store: FeedbackStore) -> None:
     for digit, guess in [(1, 1), (2, 2), (3, 8), (4, 4)]:
         img = np.zeros((28, 28), np.uint8)
         img[0, 0] = guess * 20  # the fake model reads its answer from this pixel
@@ -572,22 +571,22 @@ def test_accuracy_on_with_a_fake_model(store: FeedbackStore) -> None:
         seen.append(x)
         return np.eye(10)[np.rint(x[:, 0, 0] * 255 / 20).astype(int)]
 
-    accuracy, predicted = accuracy_on(store.all(), predict)
-    assert accuracy == pytest.approx(0.75)
+    predicted = predict_digits(np.stack([d.image for d in store.all()]), predict)
     np.testing.assert_array_equal(predicted, [1, 2, 8, 4])
     (x,) = seen
     assert x.dtype == np.float32 and x.shape == (4, 28, 28) and 0 <= x.min() and x.max() <= 1
 
 
-def test_accuracy_on_nothing_is_nan(store: FeedbackStore) -> None:
-    accuracy, predicted = accuracy_on([], lambda x: pytest.fail("predict called"))
-    assert math.isnan(accuracy) and predicted.shape == (0,)
+def test_predict_digits_on_nothing_calls_no_model() -> None:
+    none = np.zeros((0, 28, 28), np.uint8)
+    assert predict_digits(none, lambda x: pytest.fail("predict called")).shape == (0,)
 
 
-def test_accuracy_on_rejects_a_predict_of_the_wrong_shape(store: FeedbackStore) -> None:
+def test_predict_digits_rejects_a_predict_of_the_wrong_shape(store: FeedbackStore) -> None:
     fill(store, [1, 2])
+    images = np.stack([d.image for d in store.all()])
     with pytest.raises(ValueError, match=r"\(2, 3\)"):
-        accuracy_on(store.all(), lambda x: np.zeros((len(x), 3)))
+        predict_digits(images, lambda x: np.zeros((len(x), 3)))
 
 
 def test_module_never_imports_streamlit_or_tensorflow() -> None:

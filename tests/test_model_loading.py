@@ -30,6 +30,7 @@ def _keras_alone(path: str, cwd: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a fresh Python imports Keras and TensorFlow: ~8 s of CPU
 def test_keras_alone_says_to_import_lenet_model(tmp_path):  # type: ignore[no-untyped-def]
     config, _ = ZOO["lenet5-1998"]  # scaled tanh and the sparse C3: both custom objects
     path = tmp_path / "model.keras"

@@ -5,6 +5,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,21 +35,21 @@ def space_file(tmp_path, space, name="space.json"):
     return str(path)
 
 
-def test_a_four_trial_sweep_completes(tmp_path, small_mnist):
-    storage = f"sqlite:///{tmp_path / 's.db'}"
-    settings = SweepSettings(
-        space="activation-bn-dropout", trials=4, storage=storage, subset=300, epochs=1, seed=1
-    )
-    seen = []
-    study = run_sweep(settings, small_mnist[:2], on_trial=seen.append)
+def test_a_four_trial_sweep_completes(grid_study):
+    study, settings, seen = grid_study  # four trainings, shared with the Sweep page's tests
     assert len(study.trials) == 4 == len(seen)
+    assert [t.number for t in seen] == [t.number for t in study.trials]
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert complete and all(0.0 <= t.value <= 1.0 for t in complete)
-    config = LeNetConfig.from_dict(complete[0].user_attrs["config"])
-    assert config.train_subset == 300 and config.epochs == 1
-    assert config.activation == complete[0].params["activation"]
+    for trial in complete:
+        config = LeNetConfig.from_dict(trial.user_attrs["config"])
+        assert config.train_subset == 300 and config.epochs == 1  # settings, not the default 3
+        assert config.learning_rate == trial.params["learning_rate"]
+        assert config.batch_size == trial.params["batch_size"]
+        assert config.seed == settings.seed
 
 
+@pytest.mark.slow  # three trainings of three epochs: ~4 s of CPU
 def test_a_bad_trial_is_pruned(tmp_path, small_mnist):
     path = space_file(
         tmp_path,
@@ -129,6 +130,15 @@ def test_yaml_space_and_parameter_mapping(tmp_path):
         config_from_params(LeNetConfig(), {"conv_blocks": 3, "padding": "valid"})
 
 
+def test_a_built_in_space_reaches_every_field_of_the_config():
+    params = {
+        name: choices[-1] for name, choices in SPACES["activation-bn-dropout"]["params"].items()
+    }
+    config = config_from_params(LeNetConfig(), params)
+    assert config.activation == "sigmoid" and config.batch_norm == (True, True)
+    assert config.conv_dropout == (0.5, 0.5) and config.dense_dropout == (0.5, 0.5)
+
+
 @pytest.mark.slow  # a worker subprocess trains
 def test_cli_sweep_goes_through_the_job_manager(tmp_path, capsys):
     from lenet.jobs import JobManager
@@ -166,6 +176,7 @@ def trained(study):
     return [t for t in study.trials if "duplicate_of" not in t.user_attrs]
 
 
+@pytest.mark.slow  # four trainings, three sweeps: ~7 s of CPU
 def test_an_extended_study_continues_instead_of_repeating(tmp_path, small_mnist, monkeypatch):
     monkeypatch.setenv("LENET_PRECISION", "fp32")
     storage = f"sqlite:///{tmp_path / 's.db'}"
@@ -184,6 +195,7 @@ def test_an_extended_study_continues_instead_of_repeating(tmp_path, small_mnist,
     assert skipped and all(r["val_accuracy"] is None for r in skipped)
 
 
+@pytest.mark.slow  # two trainings, three sweeps: ~3 s of CPU
 def test_a_study_fixes_the_training_seed_of_all_its_trials(tmp_path, small_mnist, monkeypatch):
     monkeypatch.setenv("LENET_PRECISION", "fp32")
     storage = f"sqlite:///{tmp_path / 's.db'}"
@@ -204,7 +216,10 @@ def test_a_local_sqlite_study_uses_wal_so_parallel_workers_wait_not_fail(tmp_pat
     settings = SweepSettings(
         space=space_file(tmp_path, FOUR), trials=1, storage=f"sqlite:///{path}", subset=200
     )
-    run_sweep(settings, small_mnist[:2])
+    cancelled = threading.Event()
+    cancelled.set()  # the sweep opens its storage, then stops before training anything
+    study = run_sweep(settings, small_mnist[:2], cancel=cancelled)
+    assert study.trials == []
     with sqlite3.connect(path) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -283,6 +298,7 @@ def test_bad_sweep_arguments_fail_before_anything_is_queued(extra, message, app_
     assert time.monotonic() - start < 10  # fails at once, not after a trial
 
 
+@pytest.mark.slow  # a fresh Python imports TensorFlow: ~7 s of CPU
 def test_threads_caps_tensorflow_in_a_sweep_worker():
     """``sweep --here --threads N`` (several workers on one machine) reaches TensorFlow."""
     code = (

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lenet.config import LeNetConfig
 from lenet.jobs import JobManager
-from lenet.sweep import SweepSettings, run_sweep, trials_table
+from lenet.sweep import SweepSettings, trials_table
 from tests.helpers import good_job, started_job, visible, write_job
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -30,21 +30,12 @@ def test_no_study_yet(sweep_page):
     assert "No sweeps yet" in at.info[0].value
 
 
-# Four configurations, all valid: the grid sampler draws each once (no invalid or repeated
-# trial), and the first two always complete (the median pruner starts after two trials).
-GRID = {"params": {"learning_rate": [0.01, 0.001], "batch_size": [32, 64]}, "base": {"epochs": 1}}
-
-
-def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, small_mnist, tmp_path):
-    space = tmp_path / "grid.json"
-    space.write_text(json.dumps(GRID))
-    settings = SweepSettings(
-        space=str(space), trials=4, sampler="grid", subset=300, study="mine", seed=2
-    )
-    study = run_sweep(settings, small_mnist[:2])
+def test_a_finished_study_shows_its_trials_and_plots(sweep_page, app_home, grid_study, monkeypatch):
+    study, settings, _ = grid_study
     states = [t.state.name for t in study.trials]
     assert states[:2] == ["COMPLETE"] * 2 and set(states) <= {"COMPLETE", "PRUNED"}
     complete = states.count("COMPLETE")
+    monkeypatch.setenv("LENET_SWEEP_STORAGE", settings.storage)
     at = sweep_page()
     at.selectbox(key="sweep_view").set_value("mine").run()
     table = at.dataframe[0].value
@@ -108,15 +99,15 @@ def test_a_locked_sweeps_db_says_busy(sweep_page, app_home):
 
 
 def test_the_page_reads_the_storage_set_in_lenet_sweep_storage(
-    sweep_page, app_home, tmp_path, monkeypatch, small_mnist
+    sweep_page, app_home, monkeypatch, grid_study
 ):
-    elsewhere = f"sqlite:///{tmp_path / 'team.db'}"
-    run_sweep(SweepSettings(space="blocks-filters-lr", trials=1, subset=300, epochs=1,
-                            study="team", storage=elsewhere), small_mnist[:2])  # fmt: skip
+    _, settings, _ = grid_study  # a study in a SQLite file outside LENET_HOME
+    elsewhere = settings.storage
     monkeypatch.setenv("LENET_SWEEP_STORAGE", elsewhere)
     at = sweep_page()
-    assert at.selectbox(key="sweep_view").options == ["team"]
-    assert f"Studies live in the SQLite file {tmp_path / 'team.db'}." in page_texts(at)
+    assert at.selectbox(key="sweep_view").options == ["mine"]
+    path = elsewhere.removeprefix("sqlite:///")
+    assert f"Studies live in the SQLite file {path}." in page_texts(at)
     at.number_input(key="sweep_trials").set_value(2)
     at.button[0].click().run()
     assert not at.exception and not at.error

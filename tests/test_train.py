@@ -32,6 +32,7 @@ def weights(result):
     return [w.numpy() if hasattr(w, "numpy") else np.asarray(w) for w in result.model.weights]
 
 
+@pytest.mark.slow  # trains three models per case: ~5 s of CPU each
 @pytest.mark.parametrize(
     "extra",
     [
@@ -89,6 +90,7 @@ def test_chunks_cover_every_batch_once_with_equal_batches_per_call(n, per_call, 
     assert _chunks(n, 32, per_call) == expected
 
 
+@pytest.mark.slow  # trains twice, once a batch per compiled call: ~4 s of CPU
 def test_chunk_size_does_not_change_the_model(small_mnist, monkeypatch):
     x, y, _, _ = small_mnist
     config = LeNetConfig(
@@ -191,6 +193,7 @@ def test_bad_precision_setting_is_refused_before_training(small_mnist, monkeypat
         train(LeNetConfig(epochs=1), (x, y))
 
 
+@pytest.mark.slow  # trains twice in bf16, emulated (several times slower) on CPUs without it
 def test_bf16_run_returns_a_float32_model(small_mnist, monkeypatch):
     monkeypatch.setenv("LENET_PRECISION", "bf16")
     x, y, x_test, _ = small_mnist

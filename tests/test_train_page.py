@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -147,3 +148,28 @@ def test_a_full_disk_at_start_is_one_sentence_and_leaves_nothing(
             "or set LENET_HOME to a writable folder."
         ]
         assert list((home / "jobs").iterdir()) == []
+
+
+def test_finetune_queues_the_pipelines_recipe_on_the_chosen_model(app_home, stand_in_workers):
+    from lenet.feedback import FeedbackStore
+    from lenet.pipeline import finetune_config
+
+    drawings = FeedbackStore(app_home.home / "drawings.sqlite3")
+    for digit in (1, 2, 3, 4):
+        drawings.add(digit, np.full((28, 28), 40 * digit, np.uint8), {})
+    drawings.close()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="ft_base").set_value("other")
+    at.slider(key="ft_epochs").set_value(2)
+    at.number_input(key="ft_lr").set_value(0.001)
+    at.number_input(key="ft_images").set_value(2000)
+    at.text_input(key="ft_name").set_value("other-mine").run()
+    at.button(key="ft_start").click().run()
+    assert not at.exception and not at.error
+    job = started_job(app_home.home, "other-mine")
+    expected = finetune_config(
+        app_home.config("other"), epochs=2, learning_rate=0.001, mnist_images=2000
+    )
+    assert LeNetConfig.from_dict(job["config"]) == expected
+    assert (job["kind"], job["finetune"]["base"]) == ("finetune", "other")

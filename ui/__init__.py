@@ -15,7 +15,7 @@
 and one module per page section that would make its page long: ``train_form`` (the Train
 form, built from ``LeNetConfig``'s field specs), ``runs`` and ``finetune`` (Train),
 ``draw_input``, ``draw_feedback`` and ``draw_explain`` (Draw), ``confusion`` and ``reevaluate``
-(Evaluate), ``study_view`` (Sweep), ``drawings_manage`` (My drawings).
+(Evaluate), ``study_view`` and ``sweep_progress`` (Sweep), ``drawings_manage`` (My drawings).
 
 Pages call everything as ``ui.<name>``.
 """

@@ -80,3 +80,16 @@ def how(model: str, image: Any, prep: Any) -> None:
             plots.upscale(img, 5),
             caption=f"{label}: {model} says {pred.digit} ({pred.confidence:.0%})",
         )
+
+
+def expanders(chosen: list[str], image: Any, prep: Any) -> None:
+    # Lazy expanders: their content is computed and sent only while they are open, so a
+    # stroke with both closed costs neither the server nor the browser anything for them.
+    inside_box = st.expander("Inside the network", key="draw_inside_open", on_change="rerun")
+    if inside_box.open:
+        with inside_box:
+            inside(chosen, prep.image)
+    how_box = st.expander("How the drawing becomes MNIST", key="draw_how_open", on_change="rerun")
+    if how_box.open:
+        with how_box:
+            how(chosen[0], image, prep)

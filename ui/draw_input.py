@@ -1,4 +1,4 @@
-"""The Draw page's input: the canvas (or an uploaded photo in its place) and its buttons.
+"""The Draw page's input: the canvas (or an uploaded photo in its place), its buttons, the models.
 
 ``streamlit_drawable_canvas`` is imported when the canvas is drawn: it cannot be imported
 outside ``streamlit run`` or AppTest.
@@ -15,6 +15,7 @@ from lenet.preprocess import MAX_PIXELS, fit_within
 from lenet.wording import plain
 
 DEFAULT_STROKE = 20
+DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
 
 
 def init_state() -> None:
@@ -121,3 +122,12 @@ def canvas_image() -> tuple[Any, str | None]:
             f"{MAX_PIXELS / 1e6:.0f} megapixels (a 48 MP phone photo is fine).",
         )
     return image, (None if photo is None else st.session_state["draw_upload"].name)
+
+
+def chosen_models(names: list[str]) -> list[str]:
+    """The models picked (by default the bundled trio), less any deleted since."""
+    if "draw_models" not in st.session_state:
+        st.session_state["draw_models"] = [n for n in DEFAULT_MODELS if n in names] or names[:1]
+    # A stored choice may name a model deleted since; the widget only accepts current names.
+    st.session_state["draw_models"] = [n for n in st.session_state["draw_models"] if n in names]
+    return st.session_state["draw_models"]

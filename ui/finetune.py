@@ -6,6 +6,7 @@ import streamlit as st
 
 from lenet.feedback import FeedbackError
 from lenet.jobs import JobError
+from lenet.pipeline import finetune_config
 from lenet.store import StoreError
 from lenet.wording import plural
 from ui.drawings import feedback_store
@@ -24,16 +25,11 @@ def submit_finetune() -> None:
         return
     try:
         base = s["ft_base"]
-        config = (
-            store()
-            .config(base)
-            .replace(
-                optimizer="adam",
-                learning_rate=float(s["ft_lr"]),
-                lr_schedule="constant",
-                epochs=int(s["ft_epochs"]),
-                train_subset=int(s["ft_images"]),
-            )
+        config = finetune_config(
+            store().config(base),
+            epochs=int(s["ft_epochs"]),
+            learning_rate=float(s["ft_lr"]),
+            mnist_images=int(s["ft_images"]),
         )
         job = job_manager().submit_finetune(
             base, config, s["ft_name"], holdout=float(s["ft_holdout"])
