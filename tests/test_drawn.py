@@ -280,3 +280,14 @@ def test_saved_training_set_reads_back_as_keras_layout(tmp_path) -> None:  # typ
     np.testing.assert_array_equal(x, expected_x)
     np.testing.assert_array_equal(y, expected_y)
     assert [p.name for p in tmp_path.iterdir()] == ["drawings.npz"]  # no partial file left
+
+
+def test_command_line_writes_the_training_drawings(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "d.npz"
+    assert drawn.main(["--training", "10", "--seed", "4", "--out", str(path)]) == 0
+    x, y = read_rows(path, max_rows=100, max_bytes=2**20)
+    assert f"{len(y)} drawings -> {path}" in capsys.readouterr().out
+    np.testing.assert_array_equal(x, make_training_set(10, seed=4)[0])
+    with pytest.raises(SystemExit) as exit_info:
+        drawn.main(["--training", "5", "--out", str(path)])
+    assert exit_info.value.code == 2 and "--training 5 is invalid" in capsys.readouterr().err
