@@ -3,13 +3,15 @@
 People draw digits differently from the NIST writers behind MNIST: a 1 with a flag and a base,
 a crossed 7, an open 4, small digits in a corner, a 40 px brush. This module draws such digits
 the way the app's canvas records them, so a benchmark can score a model on drawings without a
-person at the mouse. It is a test set, not training data.
+person at the mouse.
 
 ``make_style_set`` draws every template under every ``Variation`` (the ordinary mouse, very
 small and very large digits, heavy slant both ways, finger-wide strokes, shaky strokes) at
 several pen widths, for ``benchmarks/bench_drawn.py``. The templates in ``HELD_OUT_STYLES``
-and the variations marked ``held_out`` are for measuring only: if drawings from this module
-are ever used for training, ``is_held_out`` says which ones must stay out of it.
+and the variations marked ``held_out`` are for measuring only. ``make_training_set`` draws
+training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, with
+another seed), read through ``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
+writes it for ``python -m lenet zoo --drawings F.npz``.
 
 Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
 picks a template, jitters its points, slants, rotates, sizes and places it at random, and
@@ -19,8 +21,10 @@ uint8, alpha 255 everywhere and R = G = B, exactly like ``st_canvas(...).image_d
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -497,3 +501,96 @@ def make_style_set(per_cell: int, seed: int = 0) -> StyleSet:
         np.array(pens, np.float32),
         np.array(held_out),
     )
+
+
+# --- training drawings: the templates and variations that are not held out ---
+
+TRAINING_VARIATIONS: tuple[Variation, ...] = tuple(v for v in VARIATIONS if not v.held_out)
+TRAINING_STYLES: tuple[tuple[int, str], ...] = tuple(
+    (digit, style)
+    for digit, styles in DIGIT_STYLES.items()
+    for style in styles
+    if (digit, style) not in HELD_OUT_STYLES
+)
+
+
+def make_training_set(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drawings for training, as 28x28 MNIST-like images: never a held-out template or variation.
+
+    Each drawing picks a digit (in turn), one of its ``TRAINING_STYLES`` and one of
+    ``TRAINING_VARIATIONS`` at random; under the ordinary mouse the brush is the generator's
+    random 8-40 px (capped for the digit's size), otherwise one of the variation's pens. The
+    canvas is read through ``lenet.preprocess.to_mnist``, exactly as the app reads a drawing,
+    so the model trains on what it will be shown.
+
+    Args:
+        count: Drawings to make, at least 10.
+        seed: The same seed gives the same set. Use a seed other than the benchmark's (0).
+
+    Returns:
+        ``(images, labels)``: (N, 28, 28) uint8 and (N,) uint8, N = ``count`` less the rare
+        drawing that preprocessing judges empty.
+
+    Raises:
+        ValueError: ``count`` is not an integer >= 10.
+    """
+    from lenet.preprocess import to_mnist
+
+    if isinstance(count, bool) or not isinstance(count, int) or count < 10:
+        raise ValueError(f"count={count!r} is invalid: expected an integer >= 10")
+    rng = np.random.default_rng(seed)
+    by_digit = {d: [s for dd, s in TRAINING_STYLES if dd == d] for d in range(10)}
+    images, labels = [], []
+    for i in range(count):
+        digit = i % 10
+        style = str(rng.choice(by_digit[digit]))
+        variation = TRAINING_VARIATIONS[int(rng.integers(len(TRAINING_VARIATIONS)))]
+        pen = None if variation is MOUSE else float(rng.choice(variation.pens))
+        extent = None if variation.extent is None else float(rng.uniform(*variation.extent))
+        grey = _draw_grey(digit, rng, style, CANVAS_SIDE, extent, pen, variation)
+        image = to_mnist(grey).image
+        if image is None:
+            continue
+        images.append(np.round(image * 255.0).astype(np.uint8))
+        labels.append(digit)
+    return np.stack(images), np.array(labels, np.uint8)
+
+
+TRAINING_SEED = 1  # the training drawings' default seed; the benchmark draws with seed 0
+
+
+def save_training_set(path: Path, count: int, seed: int = TRAINING_SEED) -> int:
+    """Write ``make_training_set(count, seed)`` as ``x_train``/``y_train`` (Keras layout).
+
+    The file is written to a temporary name and renamed into place, so a half-written set is
+    never read. Returns the number of drawings written.
+    """
+    x, y = make_training_set(count, seed)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as f:  # a file object: savez would add ".npz" to a name
+        np.savez_compressed(f, x_train=x, y_train=y)
+    partial.replace(path)
+    return len(y)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m devkit.drawn --training N --out drawings.npz``: the zoo's training drawings."""
+    parser = argparse.ArgumentParser(
+        description="Make synthetic training drawings (training styles and variations only) "
+        "for `python -m lenet zoo --drawings`."
+    )
+    parser.add_argument("--training", type=int, required=True, metavar="N", help="drawings")
+    parser.add_argument("--out", type=Path, required=True, help="the .npz to write")
+    parser.add_argument(
+        "--seed", type=int, default=TRAINING_SEED, help=f"(default: {TRAINING_SEED})"
+    )
+    args = parser.parse_args(argv)
+    if args.training < 10:
+        parser.error(f"--training {args.training} is invalid: give 10 or more")
+    written = save_training_set(args.out, args.training, args.seed)
+    print(f"{written} drawings -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

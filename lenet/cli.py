@@ -167,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     zoo = sub.add_parser("zoo", help="retrain the bundled models (writes assets/models)")
     zoo.add_argument("--data", type=Path, help=data_help)
     zoo.add_argument("--only", nargs="+", metavar="NAME", help="retrain only these")
+    zoo.add_argument(
+        "--drawings",
+        type=Path,
+        metavar="NPZ",
+        help="the synthetic training drawings of the recipes that mix them in (lenet5-robust), "
+        "made by `python -m devkit.drawn --training N --out NPZ` (default: none)",
+    )
     return parser
 
 
@@ -451,18 +458,42 @@ def cmd_sweep(args: argparse.Namespace, store: ModelStore) -> int:
 
 def cmd_zoo(args: argparse.Namespace, store: ModelStore) -> int:
     """Retrain the bundled models' recipes and save them; returns the exit code."""
-    from lenet.zoo import ZOO, train_and_save
+    from lenet.npzfile import NpzError, read_rows
+    from lenet.zoo import DRAWN_MIX, ZOO, train_and_save
 
     names = args.only or list(ZOO)
     unknown = [n for n in names if n not in ZOO]
     if unknown:
         raise UsageError(f"unknown zoo model(s) {', '.join(unknown)}; known: {', '.join(ZOO)}")
+    mixing = [n for n in names if n in DRAWN_MIX]
+    if mixing and args.drawings is None:
+        count = max(DRAWN_MIX[n] for n in mixing)
+        raise UsageError(
+            f"{', '.join(mixing)} trains on MNIST plus synthetic drawings: make them with "
+            f"`python -m devkit.drawn --training {count} --out drawings.npz` and pass "
+            "--drawings drawings.npz"
+        )
+    if args.drawings is not None and not mixing:
+        raise UsageError(f"--drawings is only for {', '.join(DRAWN_MIX)}, not {', '.join(names)}")
+    drawings = None
+    if args.drawings is not None:
+        try:
+            drawings = read_rows(args.drawings, max_rows=1_000_000, max_bytes=2**30)
+        except NpzError as exc:
+            raise UsageError(f"--drawings {args.drawings}: {exc}") from exc
     data = load_mnist(args.data)
     for name in names:
         config, description = ZOO[name]
         start = time.perf_counter()
         card = train_and_save(
-            store, name, config, description, data, bundled=True, on_progress=_progress_bar
+            store,
+            name,
+            config,
+            description,
+            data,
+            bundled=True,
+            on_progress=_progress_bar,
+            drawings=drawings if name in DRAWN_MIX else None,
         )
         print(f"{name}: test accuracy {card.accuracy:.4f} ({time.perf_counter() - start:.0f} s)")
     return 0

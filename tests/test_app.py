@@ -315,3 +315,26 @@ def test_pen_slider_shows_the_current_width_after_any_rerun(home, small_mnist):
     assert sent_width(at) == 31
     at.multiselect(key="draw_models").set_value([]).run()  # a model change
     assert sent_width(at) == 31 and not at.exception
+
+
+@pytest.mark.parametrize(
+    ("digit", "style", "extent", "seed"),
+    [(1, "flag", None, 4), (7, "plain", 45.0, 9)],  # lenet5-best reads these as 7 and 9
+)
+def test_draw_page_defaults_to_the_robust_model_which_reads_a_flagged_1_and_a_small_7(
+    home, digit, style, extent, seed
+):
+    """Issue 19: a new user's first default model reads the ways people write."""
+    from devkit.drawn import draw_digit
+
+    if "lenet5-robust" not in bundled_names():
+        pytest.skip("lenet5-robust is not bundled in assets/models")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/draw.py").run()
+    assert at.multiselect(key="draw_models").value[0] == "lenet5-robust"
+    canvas = draw_digit(digit, np.random.default_rng(seed), style=style, extent=extent, pen=20.0)
+    at.session_state["draw_canvas_0"] = canvas_state(canvas)
+    at.run()
+    assert not at.exception
+    html = " ".join(m.value for m in at.markdown)
+    assert f"data-testid='prediction-lenet5-robust'>{digit}<" in html

@@ -5,15 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from devkit import drawn
 from devkit.drawn import (
     DIGIT_STYLES,
     HELD_OUT_STYLES,
+    TRAINING_STYLES,
+    TRAINING_VARIATIONS,
     VARIATIONS,
+    Variation,
     draw_digit,
     is_held_out,
     make_drawn_set,
     make_style_set,
+    make_training_set,
+    save_training_set,
 )
+from lenet.npzfile import read_rows
 from lenet.preprocess import to_mnist
 
 ALL_STYLES = [(digit, style) for digit, styles in DIGIT_STYLES.items() for style in styles]
@@ -218,3 +225,69 @@ def test_variations_change_size_and_slant(style_set) -> None:  # type: ignore[no
 def test_make_style_set_rejects_bad_count(per_cell: object) -> None:
     with pytest.raises(ValueError, match="per_cell"):
         make_style_set(per_cell)  # type: ignore[arg-type]
+
+
+# --- the training drawings ---
+
+
+def test_training_styles_and_variations_are_exactly_the_ones_not_held_out() -> None:
+    assert set(TRAINING_STYLES) == set(ALL_STYLES) - HELD_OUT_STYLES
+    assert {v.name for v in TRAINING_VARIATIONS} == {v.name for v in VARIATIONS if not v.held_out}
+    assert sorted({digit for digit, _ in TRAINING_STYLES}) == list(range(10))
+
+
+def test_training_set_never_draws_a_held_out_template_or_variation(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    drawn_with: list[tuple[int, str, Variation]] = []
+    real = drawn._draw_grey
+
+    def spy(digit, rng, style, size, extent=None, pen=None, variation=drawn.MOUSE):  # type: ignore[no-untyped-def]
+        drawn_with.append((digit, style, variation))
+        return real(digit, rng, style, size, extent, pen, variation)
+
+    monkeypatch.setattr(drawn, "_draw_grey", spy)
+    images, labels = make_training_set(80, seed=3)
+    assert len(drawn_with) == 80
+    assert not any(is_held_out(digit, style, v) for digit, style, v in drawn_with)
+    # Every training variation is used, and the ordinary mouse as well as the others.
+    assert {v.name for _, _, v in drawn_with} == {v.name for v in TRAINING_VARIATIONS}
+    assert images.shape == (len(labels), 28, 28) and images.dtype == np.uint8
+    assert len(labels) >= 76  # a very small drawing may read as a dot and is dropped
+    assert labels.dtype == np.uint8 and set(labels.tolist()) == set(range(10))
+
+
+def test_training_set_is_mnist_like_and_deterministic_per_seed() -> None:
+    images, labels = make_training_set(20, seed=5)
+    again, again_labels = make_training_set(20, seed=5)
+    other, _ = make_training_set(20, seed=6)
+    np.testing.assert_array_equal(images, again)
+    np.testing.assert_array_equal(labels, again_labels)
+    assert not np.array_equal(images[:10], other[:10])
+    assert (images.reshape(len(images), -1).max(axis=1) == 255).all()  # full ink, as MNIST
+
+
+@pytest.mark.parametrize("count", [9, 0, 2.5, True])
+def test_training_set_rejects_a_bad_count(count: object) -> None:
+    with pytest.raises(ValueError, match="count="):
+        make_training_set(count, seed=0)  # type: ignore[arg-type]
+
+
+def test_saved_training_set_reads_back_as_keras_layout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "drawings.npz"
+    written = save_training_set(path, 20, seed=2)
+    x, y = read_rows(path, max_rows=100, max_bytes=2**20)
+    expected_x, expected_y = make_training_set(20, seed=2)
+    assert written == len(y) == len(expected_y)
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_array_equal(y, expected_y)
+    assert [p.name for p in tmp_path.iterdir()] == ["drawings.npz"]  # no partial file left
+
+
+def test_command_line_writes_the_training_drawings(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "d.npz"
+    assert drawn.main(["--training", "10", "--seed", "4", "--out", str(path)]) == 0
+    x, y = read_rows(path, max_rows=100, max_bytes=2**20)
+    assert f"{len(y)} drawings -> {path}" in capsys.readouterr().out
+    np.testing.assert_array_equal(x, make_training_set(10, seed=4)[0])
+    with pytest.raises(SystemExit) as exit_info:
+        drawn.main(["--training", "5", "--out", str(path)])
+    assert exit_info.value.code == 2 and "--training 5 is invalid" in capsys.readouterr().err

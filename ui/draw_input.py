@@ -15,7 +15,9 @@ from lenet.preprocess import MAX_PIXELS, fit_within
 from lenet.wording import plain
 
 DEFAULT_STROKE = 20
-DEFAULT_MODELS = ["lenet5-best", "lenet5-1998", "lenet5-bn-dropout"]
+# The most robust to the ways people draw first (benchmarks/bench_drawn.py), then two that saw
+# MNIST alone.
+DEFAULT_MODELS = ["lenet5-robust", "lenet5-best", "lenet5-1998"]
 
 
 def init_state() -> None:
