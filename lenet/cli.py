@@ -193,8 +193,22 @@ def progress_line(p: JobProgress) -> str:
     return f"{p.phase or 'starting'}..."
 
 
+_shown: list[str] = [""]  # what a log has last been told: the phase part of the line
+
+
 def _show(line: str, end: str = "") -> None:
-    sys.stderr.write(f"\r{line.ljust(60)}{end}")
+    """Progress on stderr: one line redrawn in a terminal; in a log, a line per change of phase.
+
+    A file or a pipe cannot redraw, so it gets "loading data...", each epoch's first line and
+    each epoch's end once, instead of the same line twice a second.
+    """
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r{line.ljust(60)}{end}")
+    else:
+        phase = line.split("[")[0]
+        if end or phase != _shown[0]:
+            sys.stderr.write(f"{line}\n")
+        _shown[0] = phase
     sys.stderr.flush()
 
 
@@ -216,7 +230,8 @@ def follow(manager: JobManager, job: Job, poll_s: float, cancel_wait_s: float) -
             _show(progress_line(job.progress))
     except KeyboardInterrupt:
         job = manager.wait(manager.cancel(job.id).id, timeout_s=cancel_wait_s)
-    sys.stderr.write("\n")
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")  # below the redrawn line
     return job
 
 

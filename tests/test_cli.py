@@ -200,3 +200,27 @@ def test_usage_names_the_command_as_it_was_run(monkeypatch, argv0, shown):
 
     monkeypatch.setattr(sys, "argv", [argv0])
     assert build_parser().format_usage().startswith(f"usage: {shown} [-h]")
+
+
+def test_progress_in_a_log_is_one_line_per_phase_not_a_redraw(capsys):
+    from lenet.cli import _show
+
+    for line in [
+        "starting...",
+        "starting...",
+        "loading data...",
+        "epoch 1/2 [=   ] loss 1",
+        "epoch 1/2 [==  ] loss 0.5",
+        "epoch 2/2 [=   ] loss 0.1",
+    ]:
+        _show(line)
+    _show("epoch 2/2 [====] loss 0.1 val_acc 0.99", "\n")
+    err = capsys.readouterr().err  # not a terminal
+    assert "\r" not in err
+    assert err.splitlines() == [
+        "starting...",
+        "loading data...",
+        "epoch 1/2 [=   ] loss 1",
+        "epoch 2/2 [=   ] loss 0.1",
+        "epoch 2/2 [====] loss 0.1 val_acc 0.99",
+    ]
