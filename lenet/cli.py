@@ -73,12 +73,15 @@ def _allowed(spec: cfg.FieldSpec) -> str:
     return f"; {shown.format(spec.low)} to {shown.format(spec.high)}"
 
 
+def command_name() -> str:
+    """This command as it was run: the ``lenet`` console script, or ``python -m lenet``."""
+    return "lenet" if Path(sys.argv[0]).name == "lenet" else "python -m lenet"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m lenet`` (and the ``lenet`` command): one subcommand each."""
-    # Named as it was run: the ``lenet`` console script, or ``python -m lenet``.
-    command = "lenet" if Path(sys.argv[0]).name == "lenet" else "python -m lenet"
     parser = _Parser(
-        prog=command,
+        prog=command_name(),
         description="LeNet-5 on MNIST: train, evaluate, "
         "list and predict with the models of the lenet-studio store.",
     )
@@ -329,7 +332,7 @@ def cmd_list(args: argparse.Namespace, store: ModelStore) -> int:
     """Print the stored models with their accuracy, size and training time; returns 0."""
     cards = store.list()
     if not cards:
-        print("no models: train one with `python -m lenet train`")
+        print(f"no models: train one with `{command_name()} train`")
     for c in cards:
         where = "bundled" if c.bundled else "user"
         if c.broken:
