@@ -282,8 +282,19 @@ def test_expanders_fill_in_when_opened(page: Any, model: str) -> None:
 
 
 def select_models(page: Any, models: list[str]) -> None:
+    """Exactly ``models`` chosen: each picked, any other chosen one removed."""
     for name in models:
         ensure_selected(page, name)
+    page.get_by_test_id("stPopover").filter(has_text="Models:").locator("button").click()
+    widget = page.get_by_test_id("stMultiSelect")
+    expect(widget.get_by_role("button", name=re.compile("^Remove ")).first).to_be_visible()
+    for other in [m for m in bundled_models() if m not in models]:
+        remove = widget.get_by_role("button", name=f"Remove {other}", exact=True)
+        if remove.count():
+            remove.click()
+            expect(remove).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(widget).to_be_hidden()
     expect(page.get_by_text(f"Models: {len(models)} of")).to_be_visible()
 
 
