@@ -381,6 +381,11 @@ def _prepared_key(config: LeNetConfig) -> str:
     return config.to_json()
 
 
+def is_prepared(config: LeNetConfig) -> bool:
+    """Whether a run of ``config`` is prepared and waiting for its ``train``."""
+    return _prepared_key(config) in _PREPARED
+
+
 def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> None:
     """Build ``config``'s run on ``data`` and trace its steps now, for a ``train`` to come.
 

@@ -27,6 +27,7 @@ from lenet.files import write_json
 from lenet.pipeline import JobProgress, JobResult
 
 PROGRESS_EVERY_S = 0.25
+PREPARE_AFTER_S = 2.0  # a warm worker idle this long prepares the quick run (lenet.train.prepare)
 FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 WORKER_NICE = 10  # added to the server's niceness: the server's pages come first
 DEFAULT_CO2_COUNTRY = "FRA"  # CodeCarbon needs a grid; LENET_CO2_COUNTRY picks another
@@ -244,7 +245,19 @@ def warm_up(data: str | None) -> None:
     y = np.arange(64, dtype=np.uint8) % 10
     # The quick preset's network (the Train page's default), so its kernels are the warm ones.
     train(QUICK.replace(epochs=1, batch_size=32, validation_split=0.5), (x, y))
-    prepare_quick(data)
+    prepare_quick(data)  # reads MNIST too
+
+
+def _kept_mnist(data: str | None) -> Any:
+    """MNIST as the jobs will get it (kept in this process), or None where it is not at hand."""
+    from lenet.data import DatasetError, load_mnist_kept, local_source
+
+    if data is None and local_source() is None:  # never a download before a job asks
+        return None
+    try:
+        return load_mnist_kept(data)
+    except DatasetError:
+        return None
 
 
 def prepare_quick(data: str | None) -> None:
@@ -254,17 +267,12 @@ def prepare_quick(data: str | None) -> None:
     run (``lenet.train.prepare``); any other configuration is built as usual. Without MNIST at
     hand there is nothing to prepare.
     """
-    from lenet.data import DatasetError, load_mnist_kept, local_source
     from lenet.presets import QUICK
     from lenet.train import prepare
 
-    if data is None and local_source() is None:  # never a download before a job asks
-        return
-    try:
-        x_train, y_train, _, _ = load_mnist_kept(data)
-    except DatasetError:
-        return
-    prepare(QUICK, (x_train, y_train))
+    mnist = _kept_mnist(data)
+    if mnist is not None:
+        prepare(QUICK, (mnist[0], mnist[1]))
 
 
 def serve(data: str | None, idle_s: float) -> int:
@@ -278,14 +286,24 @@ def serve(data: str | None, idle_s: float) -> int:
     """
     import select
 
+    from lenet.presets import QUICK
+    from lenet.train import is_prepared
+
     lower_priority()
     answers = os.fdopen(os.dup(1), "w", buffering=1)  # fd 1 and 2 go to each job's log
     warm_up(data)
     answers.write(json.dumps({"ready": True}) + "\n")
+    prepared = is_prepared(QUICK)
     while True:
-        readable, _, _ = select.select([sys.stdin], [], [], idle_s)
+        # Prepare the quick run again only once no job is waiting: queued jobs go first.
+        wait = idle_s if prepared else min(idle_s, PREPARE_AFTER_S)
+        readable, _, _ = select.select([sys.stdin], [], [], wait)
         if not readable:
-            return 0
+            if prepared or wait >= idle_s:
+                return 0
+            prepare_quick(data)
+            prepared = True
+            continue
         line = sys.stdin.readline()
         if not line:
             return 0
@@ -297,7 +315,7 @@ def serve(data: str | None, idle_s: float) -> int:
             os.dup2(log.fileno(), 2)
         code = record(args.job_dir, args.home, args.data)
         answers.write(json.dumps({"exit": code}) + "\n")
-        prepare_quick(data)  # for the next job, while none is running
+        prepared = is_prepared(QUICK)  # a quick run took it: prepare again once idle
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -63,6 +63,7 @@ def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist, monke
     )
     fresh = train(config, (x, y))
     train_module.prepare(config, (x, y))
+    assert train_module.is_prepared(config) and not train_module.is_prepared(config.replace(seed=6))
     built = []
     monkeypatch.setattr(train_module._Setup, "build", lambda *a: built.append(a))  # must not run
     prepared = train(config, (x, y))
