@@ -173,3 +173,32 @@ def test_finetune_queues_the_pipelines_recipe_on_the_chosen_model(app_home, stan
     )
     assert LeNetConfig.from_dict(job["config"]) == expected
     assert (job["kind"], job["finetune"]["base"]) == ("finetune", "other")
+
+
+def test_a_runs_curves_are_light_line_charts_not_plotly(app_home, stand_in_workers):
+    """plotly's first draw stalls the browser for a second: no plotly on the Train page."""
+    import json
+
+    from tests.helpers import good_job, write_job
+
+    history = [
+        {
+            "epoch": e,
+            "loss": 1 / e,
+            "accuracy": 0.9 + e / 100,
+            "val_loss": 1.1 / e,
+            "val_accuracy": 0.89 + e / 100,
+            "seconds": 1.0,
+            "images_per_s": 1000.0,
+        }
+        for e in (1, 2, 3)
+    ]
+    write_job(app_home.home, "456def", good_job("456def", "curvy", started=1.0, finished=9.0))
+    progress = {"phase": "training", "epoch": 3, "epochs": 3, "history": history}
+    (app_home.home / "jobs" / "456def" / "progress.json").write_text(json.dumps(progress))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert not at.get("plotly_chart")
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2  # loss and accuracy, each training and validation

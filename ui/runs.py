@@ -6,7 +6,6 @@ import time
 
 import streamlit as st
 
-from lenet import plots
 from lenet.jobs import Job, JobError, JobManager
 from lenet.pipeline import JobResult
 from lenet.wording import plural
@@ -82,9 +81,7 @@ def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
                 why = "; the worker loads TensorFlow first" if phase == "starting" else ""
                 st.caption(f"{phase}… ({since} so far{why})")
             if p.history:
-                st.plotly_chart(
-                    plots.training_curves({job.name: p.history}), key=f"train_curves_{job.id}"
-                )
+                curves(p.history)
             if job.state == "done":
                 r = job.result
                 energy = energy_line(r)
@@ -103,3 +100,21 @@ def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
                 st.error(job.error)
             elif job.state == "cancelled":
                 st.warning(job.error)
+
+
+def curves(history: list[dict[str, float]]) -> None:
+    """Loss and accuracy per epoch, training and validation, as two light line charts.
+
+    Streamlit's own line chart (Vega-Lite), not plotly: the first plotly chart a browser
+    draws holds its main thread for over a second (plotly.js being compiled), and on this
+    page that first chart appears while a run trains, just when Cancel may be clicked.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(history).set_index("epoch")
+    left, right = st.columns(2)
+    for column, metric in ((left, "loss"), (right, "accuracy")):
+        shown = frame[[metric, f"val_{metric}"]].rename(
+            columns={metric: "training", f"val_{metric}": "validation"}
+        )
+        column.line_chart(shown, height=220, x_label="epoch", y_label=metric)
