@@ -386,7 +386,7 @@ def is_prepared(config: LeNetConfig) -> bool:
     return _prepared_key(config) in _PREPARED
 
 
-def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> None:
+def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> keras.Model:
     """Build ``config``'s run on ``data`` and trace its steps now, for a ``train`` to come.
 
     A warm worker (``lenet.worker``) calls it while it waits for a job, for the run people
@@ -394,6 +394,9 @@ def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> None:
     then starts at its first step instead of spending about 2 s tracing. The result is the
     same as without it: the network is built from the same seed in the same order. The next
     ``train`` of that configuration takes it (and builds anew if its arrays are others).
+
+    Returns:
+        The network it built: the model that ``train`` will train and return.
     """
     x, y = data
     ready = _Setup.build(config, x, y, None)
@@ -404,6 +407,7 @@ def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> None:
     if len(ready.x_val):
         ready.evaluate(ready.x_val[:1], ready.y_val[:1])
     _PREPARED[_prepared_key(config)] = ready
+    return ready.model
 
 
 def _mixed_copy(config: LeNetConfig, model: keras.Model) -> keras.Model:

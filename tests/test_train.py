@@ -51,7 +51,7 @@ def test_same_seed_same_model(small_mnist, extra):
     assert c.history[0]["loss"] != a.history[0]["loss"]
 
 
-def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist, monkeypatch):
+def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist):
     x, y, _, _ = small_mnist
     config = LeNetConfig(
         epochs=1,
@@ -62,20 +62,19 @@ def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist, monke
         conv_dropout=(0.0, 0.1),
     )
     fresh = train(config, (x, y))
-    train_module.prepare(config, (x, y))
+    network = train_module.prepare(config, (x, y))
     assert train_module.is_prepared(config) and not train_module.is_prepared(config.replace(seed=6))
-    built = []
-    monkeypatch.setattr(train_module._Setup, "build", lambda *a: built.append(a))  # must not run
     prepared = train(config, (x, y))
-    assert not built  # it used the prepared network and its traced steps
+    assert prepared.model is network  # it trained the prepared network, with its traced steps
+    assert not train_module.is_prepared(config)  # used once
     assert prepared.history[0]["loss"] == pytest.approx(fresh.history[0]["loss"], rel=1e-6)
     for wa, wb in zip(weights(fresh), weights(prepared), strict=True):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
-    monkeypatch.undo()
-    train_module.prepare(config, (x, y))  # other arrays: built anew
+    network = train_module.prepare(config, (x, y))  # other arrays: built anew
     other = train(config, (x.copy(), y))
+    assert other.model is not network
     assert other.history[0]["loss"] == pytest.approx(fresh.history[0]["loss"], rel=1e-6)
-    assert not train_module._PREPARED  # used once: a run of that configuration takes it
+    assert not train_module.is_prepared(config)
 
 
 @pytest.mark.parametrize(
