@@ -303,8 +303,12 @@ def open_storage(url: str, busy_timeout_s: float = 30.0, heartbeat: bool = False
             error = exc
             from sqlalchemy import exc as sa
 
-            # Processes creating a new database together race on its tables: try again.
-            if not isinstance(exc, sa.IntegrityError | sa.ProgrammingError) or attempt == 3:
+            # Processes creating a new database together race on its tables: try again. SQLite
+            # reports the loser's CREATE TABLE as an OperationalError, "table ... already exists".
+            racing = isinstance(exc, sa.IntegrityError | sa.ProgrammingError) or (
+                isinstance(exc, sa.OperationalError) and "already exists" in str(exc)
+            )
+            if not racing or attempt == 3:
                 break
             time.sleep(0.2 * (attempt + 1))
     assert error is not None

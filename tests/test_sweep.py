@@ -308,3 +308,25 @@ def test_threads_caps_tensorflow_in_a_sweep_worker():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "1"]
+
+
+def test_a_new_sqlite_file_created_by_two_processes_at_once_is_retried(monkeypatch, tmp_path):
+    """The loser of the race on CREATE TABLE gets "table ... already exists": it tries again."""
+    import optuna
+    from sqlalchemy import exc as sa
+
+    from lenet.sweep import open_storage
+
+    real, calls = optuna.storages.RDBStorage, []
+
+    def racing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise sa.OperationalError(
+                "CREATE TABLE studies", {}, Exception("table studies already exists")
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    storage = open_storage(f"sqlite:///{tmp_path / 'shared.db'}")
+    assert isinstance(storage, real) and len(calls) == 2
