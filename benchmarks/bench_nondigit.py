@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -30,6 +29,7 @@ import numpy as np  # noqa: E402
 
 from devkit.drawn import VARIATIONS, make_style_set  # noqa: E402
 from devkit.nondigits import KINDS, MEASURING, make_nondigit_set  # noqa: E402
+from devkit.train_nondigit import default_data  # noqa: E402
 from lenet.data import load_mnist  # noqa: E402
 from lenet.nondigit import NonDigitDetector, bundled_detector  # noqa: E402
 from lenet.preprocess import to_mnist  # noqa: E402
@@ -119,12 +119,6 @@ def cost(detector: NonDigitDetector, x_test: np.ndarray, runs: int) -> None:
         f"cost of one decision ({runs} calls): median {np.median(ms):.3f} ms, "
         f"p99 {np.percentile(ms, 99):.3f} ms"
     )
-
-
-def default_data() -> str | None:
-    """``MNIST_PATH``, else the shared folder beside the checkout; None lets Keras fetch it."""
-    shared = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist.npz"
-    return os.environ.get("MNIST_PATH") or (str(shared) if shared.is_file() else None)
 
 
 def main() -> None:
