@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 
+ui.batch_scheduling()  # a page run is not preempted by its own messages (ui/scheduling.py)
 st.set_page_config(page_title="lenet-studio", page_icon="✏️", layout="wide")
 
 pages = [

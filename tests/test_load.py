@@ -9,15 +9,20 @@ only when something in the store changed.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import ui
 from lenet.store import ModelStore
 
-BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "models"
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "assets" / "models"
 MODELS = ("lenet5-1998", "lenet5-relu")  # two small bundled entries
 
 
@@ -131,13 +136,39 @@ def test_timed_run_logs_each_run_only_when_asked(tmp_path, monkeypatch) -> None:
 
 
 def test_the_draw_page_logs_its_runs(stores, tmp_path, monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
-
     log = tmp_path / "timing.log"
     monkeypatch.setenv("LENET_TIMING_LOG", str(log))
-    at = AppTest.from_file(
-        str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60
-    ).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/draw.py").run()
     assert not at.exception
     assert [line.split()[1] for line in log.read_text().splitlines()] == ["draw"]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="no SCHED_BATCH on this platform")
+def test_the_server_threads_run_under_batch_scheduling() -> None:
+    # In a fresh interpreter: the policy is process-wide and inherited by later threads.
+    code = """
+import os, threading
+os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))  # not what pytest's process has
+from ui.scheduling import batch_scheduling
+assert os.sched_getscheduler(0) == os.SCHED_OTHER
+assert batch_scheduling() is True
+assert batch_scheduling() is False  # once per process
+seen = []
+t = threading.Thread(target=lambda: seen.append(os.sched_getscheduler(0)))
+t.start(); t.join()
+tasks = [os.sched_getscheduler(int(t)) for t in os.listdir("/proc/self/task")]
+print(os.sched_getscheduler(0) == os.SCHED_BATCH, seen == [os.SCHED_BATCH],
+      set(tasks) == {os.SCHED_BATCH})
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True", "True"]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="no SCHED_BATCH on this platform")
+def test_the_app_asks_for_batch_scheduling(stores) -> None:
+    AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert os.sched_getscheduler(0) == os.SCHED_BATCH

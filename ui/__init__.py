@@ -11,6 +11,7 @@
 - ``messages``: messages a callback leaves for the page to show
 - ``format``: numbers as short text (pure, unit-tested)
 - ``timing``: page-run timing for the load benchmark
+- ``scheduling``: the server's threads under batch scheduling (fewer preemptions per run)
 
 and one module per page section that would make its page long: ``train_form`` (the Train
 form, built from ``LeNetConfig``'s field specs), ``runs`` and ``finetune`` (Train),
@@ -36,12 +37,14 @@ from ui.models import (
     usable_names,
 )
 from ui.router import require_router
+from ui.scheduling import batch_scheduling
 from ui.sweeps import studies, study, sweep_storage
 from ui.tables import confusion_table, highlight_best, number_table
 from ui.timing import timed_run
 from ui.widgets import image_grid, model_picker, sidebar
 
 __all__ = [
+    "batch_scheduling",
     "c1_filters",
     "card_style",
     "clear_flash",
