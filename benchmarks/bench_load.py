@@ -17,7 +17,9 @@ showed, as a person would draw. Printed per N:
   "What the models see", both timed inside the page (``performance.now()``);
 - server time per run p50/p95 (wall) and CPU p95: the Draw page's script runs that completed
   during the phase, timed inside the server (``LENET_TIMING_LOG``), and how many runs a newer
-  event interrupted;
+  event interrupted; and the server process's whole CPU time per stroke (every thread: the
+  scripts, the event loop sending the answers, the job manager's pump; page loads and Clears
+  included), from ``/proc``;
 - lost strokes: ink on the canvas but no answer within ``--answer-timeout`` seconds; strokes
   that left no ink (the canvas was not ready) are drawn again and counted apart as "redrawn";
 - errors: sessions that failed (a timeout, a crash), exceptions shown on the page, JavaScript
@@ -141,6 +143,7 @@ class Phase:
     page_errors: int = 0
     rss_mb: float = 0.0
     ticks: dict[int, tuple[int, int]] = field(default_factory=dict)  # core: (busy, total)
+    server_cpu_s: float = 0.0  # the server process's CPU time (all threads) at the start
 
 
 # --- the training job, in its own process pinned with the server ---
@@ -306,7 +309,7 @@ async def run_phases(
             warm = Phase(0)  # loads the page's modules and the predictors once; not reported
             await session(browser, url, 0, 2, 0, args.answer_timeout, warm)
             for n in counts:
-                phase = Phase(n, start=time.time(), ticks=core_ticks())
+                phase = Phase(n, start=time.time(), ticks=core_ticks(), server_cpu_s=cpu_s(pid))
                 done = asyncio.Event()
                 rss = asyncio.create_task(watch_rss(pid, phase, done))
                 await asyncio.gather(
@@ -346,6 +349,12 @@ def core_ticks() -> dict[int, tuple[int, int]]:
             idle = values[3] + values[4]  # idle + iowait
             out[int(name[3:])] = (sum(values) - idle, sum(values))
     return out
+
+
+def cpu_s(pid: int) -> float:
+    """A process's CPU time so far (user + system, all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def busy_percent(before: dict[int, tuple[int, int]], core: int) -> float:
@@ -406,6 +415,9 @@ def yield_line(phase: Phase) -> None:
         "rss": phase.rss_mb,
         "jobs": f"{sum(j['state'] == 'done' for j in new_jobs)}/{len(new_jobs)} done",
     }
+    row["cpu_per_stroke"] = (
+        1e3 * (cpu_s(CONTEXT["server_pid"]) - phase.server_cpu_s) / max(len(phase.strokes), 1)
+    )
     ROWS.append(row)
     print(
         f"{row['n']:>3} {row['strokes']:>7} {row['p50']:>7.2f} {row['p95']:>7.2f} "
@@ -420,6 +432,10 @@ def yield_line(phase: Phase) -> None:
         f"      in-page p50/p95: first strokes on a fresh or cleared canvas "
         f"{pct(firsts, 50):.2f}/{pct(firsts, 95):.2f} s, others "
         f"{pct(others, 50):.2f}/{pct(others, 95):.2f} s"
+    )
+    print(
+        f"      server process CPU per stroke (all its threads; page loads and Clears "
+        f"included): {row['cpu_per_stroke']:.0f} ms"
     )
     server_busy = busy_percent(phase.ticks, CONTEXT["server_core"])
     browser_busy = busy_percent(phase.ticks, CONTEXT["browser_core"])
@@ -501,6 +517,7 @@ def main() -> int:
         # The server's own job manager may start the queued job first: it needs the same data.
         env = {"LENET_TIMING_LOG": str(timing), "MNIST_PATH": data}
         server = bu.start_server(port, home, server_log, env)
+        CONTEXT["server_pid"] = server.pid
         job = subprocess.Popen(
             [
                 sys.executable,
