@@ -22,6 +22,26 @@ def lenet_home() -> Path:
     return Path(cache) / "lenet-studio"
 
 
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs.
+
+    Another user's process counts; one that exited and waits for its parent to reap it (a
+    zombie) does not.
+    """
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):  # no /proc: trust kill
+        return True
+
+
 def write_atomic(path: Path, content: bytes) -> None:
     """Write ``content`` to a temporary file beside ``path``, then rename it into place.
 

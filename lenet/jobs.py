@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol, cast
 
 from lenet.config import LeNetConfig
-from lenet.files import lenet_home, read_json_or_none, write_json
+from lenet.files import lenet_home, pid_alive, read_json_or_none, write_json
 from lenet.pipeline import JobProgress, JobResult
 from lenet.store import ModelStore, StoreError, validate_name
 from lenet.store import storage_problem as store_problem
@@ -167,21 +167,6 @@ def _worker_result(data: Any) -> JobResult | None:
     return result if result.state in FINAL else None
 
 
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie has exited: it only waits for its parent to reap it
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 class JobManager:
     """Queue, start, watch and cancel training jobs under ``home/jobs``."""
 
@@ -224,7 +209,7 @@ class JobManager:
         self._stop = threading.Event()
         self._clean_stale_tmp()
         for job in self._load_all():
-            if job.state == "running" and not _alive(job.pid):
+            if job.state == "running" and not pid_alive(job.pid):
                 self._reap(job)  # finished while nobody watched, or interrupted
 
     def _clean_stale_tmp(self) -> None:
@@ -552,7 +537,7 @@ class JobManager:
             self._finish(
                 job, "failed", f"the worker process died (exit code {code}); nothing was saved"
             )
-        elif proc is None and not _alive(job.pid):
+        elif proc is None and not pid_alive(job.pid):
             self._finish(
                 job, "interrupted", "the server stopped while this job ran; nothing was saved"
             )

@@ -34,7 +34,15 @@ import numpy as np
 
 from lenet.config import LeNetConfig
 from lenet.evaluate import Report
-from lenet.files import fsync_dir, lenet_home, read_json, write_atomic, write_json, write_synced
+from lenet.files import (
+    fsync_dir,
+    lenet_home,
+    pid_alive,
+    read_json,
+    write_atomic,
+    write_json,
+    write_synced,
+)
 from lenet.infer import FeatureReader, Predictor
 
 # The checkout's bundled models; an installed package finds them through ``LENET_BUNDLED``.
@@ -326,16 +334,6 @@ _TEMP_RE = re.compile(r"^\.(?P<name>[a-z0-9][a-z0-9._-]{0,63})\.(?P<kind>tmp|old
 _CLEANED: set[str] = set()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process: alive
-        return True
-    return True
-
-
 def clean_stale_temporaries(root: Path, now: float | None = None) -> list[str]:
     """Remove the hidden folders a killed save or delete left in ``root``.
 
@@ -361,7 +359,7 @@ def clean_stale_temporaries(root: Path, now: float | None = None) -> list[str]:
             age = now - entry.stat(follow_symlinks=False).st_mtime
         except OSError:
             continue
-        if age <= STALE_AFTER_S and _pid_alive(int(match["pid"])):
+        if age <= STALE_AFTER_S and pid_alive(int(match["pid"])):
             continue
         final = root / match["name"]
         if match["kind"] == "old" and not final.exists():

@@ -426,3 +426,38 @@ def test_cancel_can_wait_for_the_worker_so_cancelled_shows_at_once(tmp_path):
         assert time.monotonic() - asked > 0.25  # it waited for the stop (no upper bound: load)
     finally:
         manager.shutdown()
+
+
+def test_a_worker_gets_its_own_temporary_folder_and_clears_dead_ones(tmp_path, monkeypatch):
+    import tempfile
+
+    from lenet.worker import SCRATCH_PREFIX, private_tmp
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead = tmp_path / f"{SCRATCH_PREFIX}{ended.pid}-abc"
+    live = tmp_path / f"{SCRATCH_PREFIX}{os.getppid()}-def"
+    other = tmp_path / "someone-elses"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / "__autograph_generated_file1.py").write_text("x = 1\n")
+    mine = private_tmp()
+    assert not dead.exists() and live.exists() and other.exists()
+    assert mine.parent == tmp_path and mine.name.startswith(f"{SCRATCH_PREFIX}{os.getpid()}-")
+    assert tempfile.gettempdir() == str(mine)
+
+
+@pytest.mark.slow  # a worker subprocess trains
+def test_a_worker_leaves_no_traced_code_in_the_temporary_folder(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # the worker's temporary folder
+    manager = JobManager(tmp_path / "home", data_path=str(SMALL_MNIST))
+    try:
+        done = manager.wait(manager.submit(QUICK, "quick").id, timeout_s=180)
+    finally:
+        manager.shutdown()
+    assert done.state == "done", done.error
+    # TensorFlow traced functions in it (autograph files): all gone with the worker's folder.
+    assert sorted(p.name for p in scratch.iterdir()) == []
