@@ -9,8 +9,9 @@ person at the mouse.
 small and very large digits, heavy slant both ways, finger-wide strokes, shaky strokes) at
 several pen widths, for ``benchmarks/bench_drawn.py``. The templates in ``HELD_OUT_STYLES``
 and the variations marked ``held_out`` are for measuring only. ``make_training_set`` draws
-training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, with
-another seed), read through ``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
+training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, which
+add ``TRAINING_ONLY_VARIATIONS`` that are never measured, with another seed), read through
+``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
 writes it for ``python -m lenet zoo --drawings F.npz``.
 
 Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
