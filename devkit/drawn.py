@@ -9,8 +9,9 @@ person at the mouse.
 small and very large digits, heavy slant both ways, finger-wide strokes, shaky strokes) at
 several pen widths, for ``benchmarks/bench_drawn.py``. The templates in ``HELD_OUT_STYLES``
 and the variations marked ``held_out`` are for measuring only. ``make_training_set`` draws
-training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, with
-another seed), read through ``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
+training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, which
+add ``TRAINING_ONLY_VARIATIONS`` that are never measured, with another seed), read through
+``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
 writes it for ``python -m lenet zoo --drawings F.npz``.
 
 Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
@@ -505,7 +506,15 @@ def make_style_set(per_cell: int, seed: int = 0) -> StyleSet:
 
 # --- training drawings: the templates and variations that are not held out ---
 
-TRAINING_VARIATIONS: tuple[Variation, ...] = tuple(v for v in VARIATIONS if not v.held_out)
+# Conditions drawn for training only, never measured: small digits drawn with a wide pen
+# (as solid as a tap of it once the strokes merge), a bit larger and smaller than the
+# benchmark's "very small" and with pens up to 24 px, so a model learns their silhouettes.
+TRAINING_ONLY_VARIATIONS: tuple[Variation, ...] = (
+    Variation("small, wide pen", extent=(40.0, 90.0), pens=(16.0, 20.0, 24.0)),
+)
+TRAINING_VARIATIONS: tuple[Variation, ...] = (
+    tuple(v for v in VARIATIONS if not v.held_out) + TRAINING_ONLY_VARIATIONS
+)
 TRAINING_STYLES: tuple[tuple[int, str], ...] = tuple(
     (digit, style)
     for digit, styles in DIGIT_STYLES.items()

@@ -50,6 +50,11 @@ MIN_EXTENT = 0.08  # a bounding box shorter than 8% of the image side is a click
 DOT_EXTENT = 0.2  # a solid blob smaller than 20% of the image side is a dot ...
 DOT_FILL = 0.6  # ... where "solid" means ink covers more than 60% of its bounding box ...
 DOT_ASPECT = 0.5  # ... and "blob" a box at least half as wide as long (a small 1 is no dot)
+# ... and "a dot" one press of the pen: its longer side at most 1.2 times the widest disc that
+# fits in the ink. A tap or a twitch of the pen measures 1.0-1.2; a digit 45-70 px tall drawn
+# with the canvas's 20 px pen is as solid as a tap, but its strokes meet at angles, so the
+# widest disc inside it is smaller: 1.26 and more (devkit.drawn's templates, every style).
+DOT_SPAN = 1.2
 
 # A pen that is thick for the digit's size (a small digit drawn with the canvas's 20 px brush)
 # would reach the 20 px box as a blob: MNIST strokes are about 2-3 px there. Strokes wider
@@ -338,6 +343,32 @@ def _erode(image: np.ndarray, radius: int) -> np.ndarray:
     return out[1:-1, 1:-1]
 
 
+def _inscribed_diameter(mask: np.ndarray) -> int:
+    """Width in px of the widest disc (an octagon, as in ``_erode``) that fits in the ink."""
+    inked = np.pad(mask, 1)  # paper all round
+    steps = 0
+    while inked.any():
+        inner = inked.copy()
+        inner[1:-1, 1:-1] &= inked[:-2, 1:-1] & inked[2:, 1:-1] & inked[1:-1, :-2] & inked[1:-1, 2:]
+        if steps % 2:  # crosses and squares in turn, as in _erode
+            inner[1:-1, 1:-1] &= inked[:-2, :-2] & inked[:-2, 2:] & inked[2:, :-2] & inked[2:, 2:]
+        inner[[0, -1]] = False
+        inner[:, [0, -1]] = False
+        inked = inner
+        steps += 1
+    # A disc of diameter d survives about d / 2 erosions by one pixel.
+    return 2 * steps
+
+
+def _is_dot(mask: np.ndarray) -> bool:
+    """True when the cropped ink is one press of the pen (a tap), not a small solid digit.
+
+    Args:
+        mask: (h, w) bool, the inked pixels of the ink's bounding box, before thinning.
+    """
+    return max(mask.shape) <= DOT_SPAN * _inscribed_diameter(mask)
+
+
 def _thin(cropped: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     """The crop with strokes eroded to ``MAX_STROKE_FRACTION`` of the digit's longer side.
 
@@ -421,15 +452,20 @@ def to_mnist(
         return Preprocessed(None, True, REASON_DOT, steps)
     cropped = steps["ink"][top:bottom, left:right]
     steps["cropped"] = cropped
-    # A small digit drawn with a wide pen is mostly ink: thin it before judging it a dot.
+    # A tap fills its box (a disc: 78%), and so does a small digit drawn with a wide pen: the
+    # widest disc inside the ink tells them apart (the digit's strokes meet at angles).
+    if (
+        longer < DOT_EXTENT * side
+        and ink_pixels > DOT_FILL * box_h * box_w
+        and min(box_h, box_w) >= DOT_ASPECT * longer
+        and _is_dot(mask[top:bottom, left:right])
+    ):
+        return Preprocessed(None, True, REASON_DOT, steps)
+    # A small digit drawn with a wide pen is mostly ink: thin its strokes to MNIST's width.
     thinned = _thin(cropped, mask[top:bottom, left:right])
     if thinned is not None:
         steps["thinned"] = cropped = thinned
         box_h, box_w = cropped.shape
-        ink_pixels = int(np.count_nonzero(cropped))
-    solid = ink_pixels > DOT_FILL * box_h * box_w
-    if longer < DOT_EXTENT * side and solid and min(box_h, box_w) >= DOT_ASPECT * max(box_h, box_w):
-        return Preprocessed(None, True, REASON_DOT, steps)
 
     longer = max(box_h, box_w)
     scale = BOX_SIDE / longer

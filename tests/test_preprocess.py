@@ -15,6 +15,7 @@ from devkit.drawn import DIGIT_STYLES, draw_digit
 from lenet.preprocess import (
     BOX_SIDE,
     CENTRE,
+    REASON_DOT,
     Preprocessed,
     load_image,
     naive_resize,
@@ -542,3 +543,50 @@ def test_a_small_digit_gets_the_answer_of_the_same_digit_drawn_large(
     large_answers = predictor.predict(large).argmax(1)
     assert (large_answers == labels).mean() >= 0.95  # the control: drawn large, read right
     assert (small_answers == large_answers).mean() >= agreement
+
+
+# --- a small solid digit is read; a tap of the pen is still "only a dot" ---
+
+# Drawn with the canvas's 20 px pen, these fill 75-80% of their box and were refused as a
+# dot before the dot test measured the widest disc inside the ink (a tap's fills its box).
+SMALL_SOLID = [(7, "crossed", 46.0, 1), (0, "oval", 48.0, 0), (0, "oval", 50.0, 2)]
+
+
+@pytest.mark.parametrize(("digit", "style", "extent", "seed"), SMALL_SOLID)
+def test_a_small_solid_digit_is_read_like_the_same_digit_drawn_large(
+    digit: int, style: str, extent: float, seed: int
+) -> None:
+    small = to_mnist(
+        draw_digit(digit, np.random.default_rng(seed), style=style, extent=extent, pen=20.0)
+    )
+    assert small.image is not None, small.reason
+    assert "thinned" in small.steps
+    store = ModelStore()
+    if "lenet5-robust" not in {card.name for card in store.list() if card.bundled}:
+        pytest.skip("lenet5-robust is not bundled in assets/models")
+    large = to_mnist(
+        draw_digit(digit, np.random.default_rng(seed), style=style, extent=220.0, pen=20.0)
+    )
+    assert large.image is not None
+    answers = store.predictor("lenet5-robust").predict(np.stack([small.image, large.image]))
+    assert answers.argmax(1).tolist() == [digit, digit]
+
+
+def tap(pen: int, drag: int) -> np.ndarray:
+    """A press of a ``pen`` px brush, dragged ``drag`` px down and right before lifting."""
+    grey = Image.new("L", (280, 280), 0)
+    brush = ImageDraw.Draw(grey)
+    for step in range(drag + 1):
+        brush.ellipse((120 + step, 130 + step, 120 + step + pen, 130 + step + pen), fill=255)
+    return as_canvas(np.asarray(grey))
+
+
+@pytest.mark.parametrize(
+    "canvas",
+    [dot(24), dot(40), dot(52), tap(20, 0), tap(20, 3), tap(30, 3), tap(40, 4)],
+    ids=["dot24", "dot40", "dot52", "tap20", "tap20_drag3", "tap30_drag3", "tap40_drag4"],
+)
+def test_a_tap_of_the_pen_is_still_only_a_dot(canvas: np.ndarray) -> None:
+    result = to_mnist(canvas)
+    assert result.image is None
+    assert result.reason == REASON_DOT
