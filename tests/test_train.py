@@ -51,6 +51,7 @@ def test_same_seed_same_model(small_mnist, extra):
     assert c.history[0]["loss"] != a.history[0]["loss"]
 
 
+@pytest.mark.slow  # trains the same run twice (5 s)
 def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist):
     x, y, _, _ = small_mnist
     config = LeNetConfig(
