@@ -39,16 +39,12 @@ def prepared(image: Any, right: Any) -> Any:
 def cards(chosen: list[str], image28: Any) -> dict[str, Prediction]:
     """Each chosen model's answer as a card, three to a row; returns the answers."""
     answers: dict[str, Prediction] = {}
-    for row in range(0, len(chosen), 3):
-        for col, name in zip(st.columns(3), chosen[row : row + 3], strict=False):
-            with col:
-                try:
-                    pred = describe(ui.predictor(name).predict(image28)[0])
-                except StoreError as exc:
-                    st.error(plain(str(exc)))
-                    continue
-                answers[name] = pred
-                ui.prediction_card(name, pred, bars=not st.session_state["draw_chart"])
+    for name in chosen:
+        try:
+            answers[name] = describe(ui.predictor(name).predict(image28)[0])
+        except StoreError as exc:
+            st.error(plain(str(exc)))
+    ui.prediction_cards(answers, bars=not st.session_state["draw_chart"])
     return answers
 
 

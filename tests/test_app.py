@@ -85,6 +85,23 @@ def test_draw_page_predicts_an_injected_drawing(home, small_mnist, tiny_store):
     assert html.count("class='col'") == 10 and "class='bar top'" in html  # ten bars
 
 
+def test_draw_page_sends_every_card_as_one_element(home, small_mnist):
+    """Four models: their cards come in one markdown element, three to a row by CSS grid, not
+    in a row of ``st.columns`` per three (7 more messages per stroke for the server and the
+    browser)."""
+    others = [n for n in bundled_names() if n != "keras-lenet"][:3]
+    if len(others) < 3:
+        pytest.skip("needs three bundled models")
+    at = draw_app(["tiny", *others])
+    at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))
+    at.run()
+    assert not at.exception
+    holding = [m.value for m in at.markdown if "lenet-card" in m.value]
+    assert len(holding) == 1 and holding[0].startswith("<div class='lenet-cards'>")
+    assert [n for n in ["tiny", *others] if f"prediction-{n}'" in holding[0]] == ["tiny", *others]
+    assert len(at.columns) == 2  # the canvas's and the answers' only
+
+
 def test_interactive_chart_replaces_the_bars_with_one_plotly_chart(home, small_mnist):
     at = draw_app(["tiny"])
     at.session_state["draw_canvas_0"] = canvas_state(stroke_canvas(small_mnist[2][0]))

@@ -21,7 +21,7 @@ form, built from ``LeNetConfig``'s field specs), ``runs`` and ``finetune`` (Trai
 Pages call everything as ``ui.<name>``.
 """
 
-from ui.cards import card_style, nondigit_notice, prediction_card
+from ui.cards import card_style, nondigit_notice, prediction_cards
 from ui.drawings import drawing_predictions, drawings_npz, feedback_store
 from ui.format import duration, energy_text, mass_text, short_bytes, short_count
 from ui.jobs import job_manager, start_jobs, use_launcher
@@ -65,7 +65,7 @@ __all__ = [
     "model_picker",
     "nondigit_notice",
     "number_table",
-    "prediction_card",
+    "prediction_cards",
     "predictor",
     "report",
     "require_router",

@@ -30,7 +30,4 @@ ui.card_style()  # as pages/draw.py, before the cards
 left, right = st.columns([3, 4], gap="large")  # as pages/draw.py
 left.markdown("The canvas would be here.")
 with right:
-    for row in range(0, n, 3):
-        for col, i in zip(st.columns(3), range(row, min(row + 3, n)), strict=False):
-            with col:
-                ui.prediction_card(f"model-number-{i}", describe(probabilities))
+    ui.prediction_cards({f"model-number-{i}": describe(probabilities) for i in range(n)})
