@@ -10,9 +10,11 @@ small and very large digits, heavy slant both ways, finger-wide strokes, shaky s
 several pen widths, for ``benchmarks/bench_drawn.py``. The templates in ``HELD_OUT_STYLES``
 and the variations marked ``held_out`` are for measuring only. ``make_training_set`` draws
 training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, which
-add ``TRAINING_ONLY_VARIATIONS`` that are never measured, with another seed), read through
-``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
-writes it for ``python -m lenet zoo --drawings F.npz``.
+add ``TRAINING_ONLY_VARIATIONS`` and ``TRAINING_ONLY_STYLES`` that are never measured: a barred
+0, a 1 with flag and base and a 9 with a curved tail drawn with other parameters than the
+held-out ones, with another seed), read through ``to_mnist``;
+``python -m devkit.drawn --training N --out F.npz`` writes it for
+``python -m lenet zoo --drawings F.npz``.
 
 Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
 picks a template, jitters its points, slants, rotates, sizes and places it at random, and
