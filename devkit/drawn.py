@@ -10,9 +10,11 @@ small and very large digits, heavy slant both ways, finger-wide strokes, shaky s
 several pen widths, for ``benchmarks/bench_drawn.py``. The templates in ``HELD_OUT_STYLES``
 and the variations marked ``held_out`` are for measuring only. ``make_training_set`` draws
 training data from the others alone (``TRAINING_STYLES`` under ``TRAINING_VARIATIONS``, which
-add ``TRAINING_ONLY_VARIATIONS`` that are never measured, with another seed), read through
-``to_mnist``; ``python -m devkit.drawn --training N --out F.npz``
-writes it for ``python -m lenet zoo --drawings F.npz``.
+add ``TRAINING_ONLY_VARIATIONS`` and ``TRAINING_ONLY_STYLES`` that are never measured: a barred
+0, a 1 with flag and base and a 9 with a curved tail drawn with other parameters than the
+held-out ones, with another seed), read through ``to_mnist``;
+``python -m devkit.drawn --training N --out F.npz`` writes it for
+``python -m lenet zoo --drawings F.npz``.
 
 Each digit has 2-4 hand-designed stroke templates in a unit box (x right, y down). A sample
 picks a template, jitters its points, slants, rotates, sizes and places it at random, and
@@ -358,10 +360,14 @@ def _draw_grey(
     extent: float | None = None,
     pen: float | None = None,
     variation: Variation = MOUSE,
+    training: bool = False,
 ) -> np.ndarray:
+    """(size, size) uint8 drawing; ``training`` adds the training-only templates."""
     if digit not in _TEMPLATES:
         raise ValueError(f"digit={digit!r} is invalid: expected an integer 0-9")
     styles = _TEMPLATES[digit]
+    if training:
+        styles = {**styles, **_TRAINING_ONLY_TEMPLATES.get(digit, {})}
     if style is None:
         style = str(rng.choice(list(styles)))
     elif style not in styles:
@@ -506,6 +512,61 @@ def make_style_set(per_cell: int, seed: int = 0) -> StyleSet:
 
 # --- training drawings: the templates and variations that are not held out ---
 
+# Templates drawn for training only, never measured (``make_style_set``, ``make_drawn_set``
+# and ``devkit.nondigits`` read ``_TEMPLATES`` alone): the same ideas as three held-out
+# templates, with other parameters, so the held-out ones still measure generalisation.
+# - 0 "slash_inner" and "backslash": the held-out "barred" is a full slash from the top right
+#   (0.78, 0.08) to the bottom left (0.22, 0.92) across a 0.34 x 0.48 oval; these slash
+#   inside the oval only, (0.66, 0.26) to (0.34, 0.74), or the other way, top left to
+#   bottom right, (0.3, 0.24) to (0.7, 0.76), across a rounder 0.38 x 0.47 oval.
+# - 1 "long_flag" and "short_flag": the held-out "flag_base" has a flag from (0.28, 0.2) to
+#   (0.52, 0.0) and a base from 0.25 to 0.8; these have a long steep flag from (0.2, 0.4)
+#   with a short centred base (0.36-0.68), or a short flag from (0.4, 0.1) with a wide
+#   base (0.1-0.92).
+# - 9 "tail_open" and "tail_hook": the held-out "curved" tail runs from (0.78, 0.33) through
+#   (0.8, 0.7) and (0.6, 1.0) to (0.25, 0.98); these curve less and end at the bottom
+#   middle, (0.82, 0.78) and (0.72, 1.0) to (0.52, 1.0), or hook further left and end
+#   higher, (0.86, 0.8) and (0.45, 0.98) to (0.1, 0.8).
+_TRAINING_ONLY_TEMPLATES: dict[int, dict[str, Template]] = {
+    0: {
+        "slash_inner": lambda: [
+            _arc(0.5, 0.5, 0.34, 0.48, -80, -450),
+            _line((0.66, 0.26), (0.34, 0.74)),
+        ],
+        "backslash": lambda: [
+            _arc(0.5, 0.5, 0.38, 0.47, -90, -450),
+            _line((0.3, 0.24), (0.7, 0.76)),
+        ],
+    },
+    1: {
+        "long_flag": lambda: [
+            _line((0.2, 0.4), (0.54, 0.0), (0.54, 1.0)),
+            _line((0.36, 1.0), (0.68, 1.0)),
+        ],
+        "short_flag": lambda: [
+            _line((0.4, 0.1), (0.5, 0.0), (0.5, 1.0)),
+            _line((0.1, 1.0), (0.92, 1.0)),
+        ],
+    },
+    9: {
+        "tail_open": lambda: [
+            _join(
+                _arc(0.45, 0.28, 0.33, 0.28, 10, -350),
+                _bezier((0.78, 0.33), (0.82, 0.78), (0.72, 1.0), (0.52, 1.0)),
+            )
+        ],
+        "tail_hook": lambda: [
+            _join(
+                _arc(0.45, 0.28, 0.33, 0.28, 10, -350),
+                _bezier((0.78, 0.33), (0.86, 0.8), (0.45, 0.98), (0.1, 0.8)),
+            )
+        ],
+    },
+}
+TRAINING_ONLY_STYLES: frozenset[tuple[int, str]] = frozenset(
+    (digit, style) for digit, styles in _TRAINING_ONLY_TEMPLATES.items() for style in styles
+)
+
 # Conditions drawn for training only, never measured: small digits drawn with a wide pen
 # (as solid as a tap of it once the strokes merge), a bit larger and smaller than the
 # benchmark's "very small" and with pens up to 24 px, so a model learns their silhouettes.
@@ -520,7 +581,7 @@ TRAINING_STYLES: tuple[tuple[int, str], ...] = tuple(
     for digit, styles in DIGIT_STYLES.items()
     for style in styles
     if (digit, style) not in HELD_OUT_STYLES
-)
+) + tuple(sorted(TRAINING_ONLY_STYLES))
 
 
 def make_training_set(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -556,7 +617,7 @@ def make_training_set(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         variation = TRAINING_VARIATIONS[int(rng.integers(len(TRAINING_VARIATIONS)))]
         pen = None if variation is MOUSE else float(rng.choice(variation.pens))
         extent = None if variation.extent is None else float(rng.uniform(*variation.extent))
-        grey = _draw_grey(digit, rng, style, CANVAS_SIDE, extent, pen, variation)
+        grey = _draw_grey(digit, rng, style, CANVAS_SIDE, extent, pen, variation, training=True)
         image = to_mnist(grey).image
         if image is None:
             continue

@@ -101,7 +101,7 @@ ZOO: dict[str, tuple[LeNetConfig, str]] = {
 
 # Recipes that mix synthetic drawings into MNIST's training images: how many drawings
 # (``python -m devkit.drawn --training N`` makes them; the seed is the generator's default).
-DRAWN_MIX: dict[str, int] = {"lenet5-robust": 15_000}
+DRAWN_MIX: dict[str, int] = {"lenet5-robust": 26_000}
 
 
 def mix_drawings(

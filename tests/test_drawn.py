@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
-from devkit import drawn
+from devkit import drawn, nondigits
 from devkit.drawn import (
     DIGIT_STYLES,
     HELD_OUT_STYLES,
+    TRAINING_ONLY_STYLES,
     TRAINING_STYLES,
     TRAINING_VARIATIONS,
     VARIATIONS,
@@ -231,7 +234,8 @@ def test_make_style_set_rejects_bad_count(per_cell: object) -> None:
 
 
 def test_training_styles_and_variations_are_exactly_the_ones_not_held_out() -> None:
-    assert set(TRAINING_STYLES) == set(ALL_STYLES) - HELD_OUT_STYLES
+    assert set(TRAINING_STYLES) == (set(ALL_STYLES) - HELD_OUT_STYLES) | TRAINING_ONLY_STYLES
+    assert len(TRAINING_STYLES) == len(set(TRAINING_STYLES))
     measured = {v.name for v in VARIATIONS}
     training_only = {v.name for v in TRAINING_VARIATIONS} - measured
     assert {v.name for v in TRAINING_VARIATIONS} & measured == {
@@ -246,9 +250,9 @@ def test_training_set_never_draws_a_held_out_template_or_variation(monkeypatch) 
     drawn_with: list[tuple[int, str, Variation]] = []
     real = drawn._draw_grey
 
-    def spy(digit, rng, style, size, extent=None, pen=None, variation=drawn.MOUSE):  # type: ignore[no-untyped-def]
+    def spy(digit, rng, style, size, extent=None, pen=None, variation=drawn.MOUSE, training=False):  # type: ignore[no-untyped-def]
         drawn_with.append((digit, style, variation))
-        return real(digit, rng, style, size, extent, pen, variation)
+        return real(digit, rng, style, size, extent, pen, variation, training)
 
     monkeypatch.setattr(drawn, "_draw_grey", spy)
     images, labels = make_training_set(80, seed=3)
@@ -297,3 +301,81 @@ def test_command_line_writes_the_training_drawings(tmp_path, capsys) -> None:  #
     with pytest.raises(SystemExit) as exit_info:
         drawn.main(["--training", "5", "--out", str(path)])
     assert exit_info.value.code == 2 and "--training 5 is invalid" in capsys.readouterr().err
+
+
+# --- the training-only templates: same ideas as three held-out ones, other parameters ---
+
+
+def test_training_only_templates_are_new_names_for_the_weak_held_out_digits() -> None:
+    # A 0 with a bar, a 1 with a flag and base, a 9 with a curved tail: the held-out
+    # templates they resemble are "barred", "flag_base" and "curved".
+    assert {digit for digit, _ in TRAINING_ONLY_STYLES} == {0, 1, 9}
+    assert not TRAINING_ONLY_STYLES & set(ALL_STYLES)  # never a measured template's name
+    for digit, style in TRAINING_ONLY_STYLES:
+        assert style not in DIGIT_STYLES[digit]
+        with pytest.raises(ValueError, match="style="):  # draw_digit draws measured ones only
+            draw_digit(digit, np.random.default_rng(0), style=style)
+
+
+@pytest.mark.parametrize(("digit", "style"), sorted(TRAINING_ONLY_STYLES))
+def test_training_only_template_draws_a_readable_digit(digit: int, style: str) -> None:
+    rng = np.random.default_rng(10 + digit)
+    for _ in range(3):
+        grey = drawn._draw_grey(digit, rng, style, 280, training=True)
+        assert grey.shape == (280, 280) and grey.max() == 255
+        assert 0.005 < (grey > 127).mean() < 0.5
+        result = to_mnist(grey)
+        assert not result.empty, result.reason
+
+
+def test_training_set_draws_the_training_only_templates(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    styles_drawn: set[tuple[int, str]] = set()
+    real = drawn._draw_grey
+
+    def spy(digit, rng, style, size, extent=None, pen=None, variation=drawn.MOUSE, training=False):  # type: ignore[no-untyped-def]
+        styles_drawn.add((digit, style))
+        return real(digit, rng, style, size, extent, pen, variation, training)
+
+    monkeypatch.setattr(drawn, "_draw_grey", spy)
+    make_training_set(300, seed=3)
+    assert TRAINING_ONLY_STYLES <= styles_drawn
+    assert not styles_drawn & HELD_OUT_STYLES
+
+
+def test_style_set_never_draws_a_training_only_template(style_set) -> None:  # type: ignore[no-untyped-def]
+    names = {f"{digit} {style}" for digit, style in TRAINING_ONLY_STYLES}
+    assert not names & set(style_set.styles.tolist())
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def test_measuring_sets_are_the_ones_measured_before_the_training_only_templates() -> None:
+    # Digests computed on main's code before the training-only templates were added: the
+    # benchmarks (bench_drawn's style and drawn sets, bench_nondigit's pairs of templates)
+    # must still draw exactly the same images in the same order.
+    style = make_style_set(1, seed=0)
+    assert (
+        _digest(
+            style.images,
+            style.labels,
+            style.styles.astype("U"),
+            style.variations.astype("U"),
+            style.pens,
+            style.held_out,
+        )
+        == "cf41e16868e8e2b8"
+    )
+    assert _digest(*make_drawn_set(2, seed=0)) == "b9e9247a3369a980"
+    for params, expected in (
+        (nondigits.TRAINING, "2020ba9506e84fad"),
+        (nondigits.MEASURING, "7428773048e58cf2"),
+    ):
+        images, kinds = nondigits.make_nondigit_set(3, seed=0, params=params)
+        assert _digest(images, np.asarray(kinds).astype("U")) == expected
