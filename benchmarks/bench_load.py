@@ -15,11 +15,12 @@ showed, as a person would draw. Printed per N:
 
 - in-page latency p50/p95/max: from the mouse-up to the first change of the answers or of
   "What the models see", both timed inside the page (``performance.now()``);
-- server time per run p50/p95 (wall) and CPU p95: the Draw page's script runs that completed
-  during the phase, timed inside the server (``LENET_TIMING_LOG``), and how many runs a newer
-  event interrupted; and the server process's whole CPU time per stroke (every thread: the
-  scripts, the event loop sending the answers, the job manager's pump; page loads and Clears
-  included), from ``/proc``;
+- server time per stroke p50/p95 (wall) and CPU p95: the Draw page's script runs that read a
+  drawing and completed during the phase, timed inside the server (``LENET_TIMING_LOG``), and
+  how many runs a newer event interrupted; on a line of their own, the runs without a drawing
+  (each session's page load, each Clear), which are not strokes; and the server process's
+  whole CPU time per stroke (every thread: the scripts, the event loop sending the answers,
+  the job manager's pump; page loads and Clears included), from ``/proc``;
 - lost strokes: ink on the canvas but no answer within ``--answer-timeout`` seconds; strokes
   that left no ink (the canvas was not ready) are drawn again and counted apart as "redrawn";
 - errors: sessions that failed (a timeout, a crash), exceptions shown on the page, JavaScript
@@ -363,21 +364,27 @@ def busy_percent(before: dict[int, tuple[int, int]], core: int) -> float:
     return 100.0 * busy / total if total else float("nan")
 
 
-def server_runs(log: Path, start: float, end: float) -> tuple[list[float], list[float], int]:
-    """Wall and CPU ms of the Draw page's completed runs in [start, end], and interrupted runs."""
-    wall, cpu, interrupted = [], [], 0
+def server_runs(
+    log: Path, start: float, end: float
+) -> tuple[list[float], list[float], int, list[float]]:
+    """The Draw page's completed runs in [start, end] that read a drawing (a stroke's run):
+    their wall and CPU ms; how many runs a newer event interrupted; and the wall ms of the
+    completed runs without a drawing (page loads, Clears)."""
+    wall, cpu, interrupted, empty = [], [], 0, []
     if not log.exists():
-        return wall, cpu, interrupted
+        return wall, cpu, interrupted, empty
     for line in log.read_text().splitlines():
-        stamp, page, wall_ms, cpu_ms, outcome = line.split()
+        stamp, page, wall_ms, cpu_ms, outcome, kind = line.split()
         if page != "draw" or not start <= float(stamp) <= end:
             continue
-        if outcome in ("done", "StopException"):
+        if outcome not in ("done", "StopException"):
+            interrupted += 1
+        elif kind == "drawing":
             wall.append(float(wall_ms))
             cpu.append(float(cpu_ms))
         else:
-            interrupted += 1
-    return wall, cpu, interrupted
+            empty.append(float(wall_ms))
+    return wall, cpu, interrupted, empty
 
 
 def pct(values: list[float], q: float) -> float:
@@ -390,7 +397,7 @@ CONTEXT: dict[str, Any] = {}
 
 def yield_line(phase: Phase) -> None:
     """Summarise a finished phase and print its row at once (a long run shows progress)."""
-    wall, cpu, interrupted = server_runs(CONTEXT["timing"], phase.start, phase.end)
+    wall, cpu, interrupted, empty = server_runs(CONTEXT["timing"], phase.start, phase.end)
     answered = [s.latency_s for s in phase.strokes if s.latency_s is not None]
     lost = [s for s in phase.strokes if s.latency_s is None]
     log_text = CONTEXT["server_log"].read_text(errors="replace")
@@ -432,6 +439,10 @@ def yield_line(phase: Phase) -> None:
         f"      in-page p50/p95: first strokes on a fresh or cleared canvas "
         f"{pct(firsts, 50):.2f}/{pct(firsts, 95):.2f} s, others "
         f"{pct(others, 50):.2f}/{pct(others, 95):.2f} s"
+    )
+    print(
+        f"      server runs without a drawing (page loads, Clears; not in the server columns): "
+        f"{len(empty)}, p50/p95 {pct(empty, 50):.1f}/{pct(empty, 95):.1f} ms"
     )
     print(
         f"      server process CPU per stroke (all its threads; page loads and Clears "

@@ -63,7 +63,8 @@ def chart(answers: dict[str, Prediction]) -> None:
         )
 
 
-def draw() -> None:
+def draw() -> bool:
+    """The page; returns whether it read a drawing (a stroke's run, for ``ui.timed_run``)."""
     st.title("Draw a digit")
     ui.card_style()
     st.space(20)  # room for the canvas's hover toolbar, which floats above it
@@ -86,12 +87,12 @@ def draw() -> None:
         )
     prep = prepared(image, right)
     if prep is None:
-        return
+        return False
     with left:
         st.image(plots.upscale(prep.image, 5), caption="What the models see (28x28)")
     if not chosen:
         right.info("Pick at least one model under Models.")
-        return
+        return True
     with right:
         digit_like = ui.nondigit_notice(prep.image)  # one decision, above every card
         answers = cards(chosen, prep.image)
@@ -100,7 +101,8 @@ def draw() -> None:
             predicted = {n: p.digit for n, p in answers.items()}
             feedback(predicted, prep.image, image, looks_like_digit=digit_like)
     expanders(chosen, image, prep)
+    return True
 
 
-with ui.timed_run("draw"):  # LENET_TIMING_LOG=path logs its time (bench_load.py)
-    draw()
+with ui.timed_run("draw") as run:  # LENET_TIMING_LOG=path logs its time (bench_load.py)
+    run.kind = "drawing" if draw() else "empty"

@@ -15,11 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
 from lenet.store import ModelStore
+from tests.helpers import canvas_state, stroke_canvas
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "assets" / "models"
@@ -126,12 +128,15 @@ def test_timed_run_logs_each_run_only_when_asked(tmp_path, monkeypatch) -> None:
         pass
     assert not log.exists()
     monkeypatch.setenv("LENET_TIMING_LOG", str(log))
-    with ui.timed_run("draw"):
-        pass
+    with ui.timed_run("draw") as run:
+        run.kind = "drawing"
     with pytest.raises(KeyError), ui.timed_run("draw"):
         raise KeyError("interrupted")
     lines = [line.split() for line in log.read_text().splitlines()]
-    assert [(f[1], f[4]) for f in lines] == [("draw", "done"), ("draw", "KeyError")]
+    assert [(f[1], f[4], f[5]) for f in lines] == [
+        ("draw", "done", "drawing"),
+        ("draw", "KeyError", "-"),
+    ]
     assert all(float(f[2]) >= 0 and float(f[3]) >= 0 for f in lines)
 
 
@@ -141,7 +146,14 @@ def test_the_draw_page_logs_its_runs(stores, tmp_path, monkeypatch) -> None:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.switch_page("pages/draw.py").run()
     assert not at.exception
-    assert [line.split()[1] for line in log.read_text().splitlines()] == ["draw"]
+    # A stroke's run says it read a drawing: the benchmark tells strokes from page loads.
+    at.session_state["draw_canvas_0"] = canvas_state(
+        stroke_canvas(np.eye(28, dtype=np.uint8) * 255)
+    )
+    at.run()
+    assert not at.exception
+    runs = [line.split() for line in log.read_text().splitlines()]
+    assert [(f[1], f[5]) for f in runs] == [("draw", "empty"), ("draw", "drawing")]
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="no SCHED_BATCH on this platform")
