@@ -11,7 +11,8 @@ For each N (all sessions at once, each in its own browser context), every sessio
 Draw page, draws ``--strokes`` strokes (Clear every ``--clear-every``, so first strokes on a
 freshly loaded and on a cleared canvas are both measured) and waits for each answer. A stroke
 starts as soon as the canvas is on screen and, after the first, as soon as the previous answer
-showed, as a person would draw. Printed per N:
+showed (back to back), or ``--think`` seconds later (a person looking at the answer before
+drawing on). Printed per N:
 
 - in-page latency p50/p95/max: from the mouse-up to the first change of the answers or of
   "What the models see", both timed inside the page (``performance.now()``);
@@ -240,6 +241,7 @@ async def session(
             redrawn, latency, detail = 0, None, ""
             if k:  # the previous answer wholly on screen (its run ended), as a person sees it
                 await page.wait_for_function(IDLE_JS, polling=POLL_MS, timeout=120_000)
+                await asyncio.sleep(CONTEXT.get("think", 0.0))
             for _attempt in range(3):
                 box = await settled_canvas(page)
                 ink = await page.locator(bu.HOST).evaluate(bu.INK_JS)
@@ -485,6 +487,12 @@ def main() -> int:
     parser.add_argument(
         "--answer-timeout", type=float, default=60.0, help="s, then a stroke is lost (default: 60)"
     )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="s between an answer and the next stroke (default: 0)",
+    )
     parser.add_argument("--server-core", type=int, default=0, help="(default: 0)")
     parser.add_argument("--browser-core", type=int, default=1, help="(default: 1)")
     parser.add_argument("--data", default=None, help="MNIST for the job (default: MNIST_PATH)")
@@ -494,6 +502,9 @@ def main() -> int:
     data = args.data or default_data()
     CONTEXT["shots"] = args.shots
     CONTEXT.update(server_core=args.server_core, browser_core=args.browser_core)
+    if args.think < 0:
+        parser.error(f"--think {args.think}: expected seconds >= 0")
+    CONTEXT["think"] = args.think
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     if args.job_loop:
         home, stop, out = (Path(p) for p in args.job_loop)
@@ -551,7 +562,8 @@ def main() -> int:
             bu.wait_for_port(port, server, timeout=60)
             print(
                 f"server on core {args.server_core}, job worker there at nice +{JOB_NICE}, "
-                f"browsers on core {args.browser_core}; job data {data}; load: "
+                f"browsers on core {args.browser_core}; think {args.think:g} s between an answer "
+                f"and the next stroke; job data {data}; load: "
                 f"{Path('/proc/loadavg').read_text().split()[:3]}",
                 flush=True,
             )
