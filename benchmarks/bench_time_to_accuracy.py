@@ -94,10 +94,13 @@ def torch_network(torch: Any, config: LeNetConfig) -> Any:
     for filters, bn, drop in zip(
         config.filters, config.batch_norm, config.conv_dropout, strict=True
     ):
+        pool_first = bn and config.block_order == "conv-pool-bn-act"
         layers.append(nn.Conv2d(maps, filters, config.kernel_size, padding=pad, bias=not bn))
-        # Keras BatchNormalization defaults: momentum 0.99 (torch 0.01), epsilon 1e-3.
-        layers += [nn.BatchNorm2d(filters, eps=1e-3, momentum=0.01)] if bn else []
-        layers += [act(), pool(2)] + ([nn.Dropout(drop)] if drop else [])
+        layers += [pool(2)] if pool_first else []
+        # Keras's BN momentum m keeps m of the moving statistics (torch: momentum 1 - m);
+        # Keras's epsilon is 1e-3.
+        layers += [nn.BatchNorm2d(filters, eps=1e-3, momentum=1 - config.bn_momentum)] if bn else []
+        layers += [act()] + ([] if pool_first else [pool(2)]) + ([nn.Dropout(drop)] if drop else [])
         maps = filters
     layers.append(nn.Flatten())
     width = maps * config.feature_map_sizes()[-1] ** 2

@@ -21,6 +21,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 LR_SCHEDULES = ("constant", "cosine", "one-cycle")
 INPUT_SIZES = (28, 32)
 INPUT_RANGES = ("unit", "lecun")
+BLOCK_ORDERS = ("conv-bn-act-pool", "conv-pool-bn-act")
 MNIST_TRAIN_SIZE = 60_000
 
 
@@ -119,6 +120,18 @@ class LeNetConfig:
     batch_norm: tuple[bool, ...] = _field(
         (False, False), FieldSpec("BN", "batch normalisation in each conv block (0 or 1)")
     )
+    bn_momentum: float = _field(
+        0.99,
+        FieldSpec("BN momentum", "share of its moving statistics BN keeps at each step "
+                  "(Keras's 0.99 lags behind in runs of an epoch or two)", low=0.5, high=0.999,
+                  step=0.01),
+    )  # fmt: skip
+    block_order: str = _field(
+        "conv-bn-act-pool",
+        FieldSpec("Block order", "where a conv block with BN pools: last (LeNet's order), or "
+                  "right after the convolution, so BN and the activation see 4x fewer values",
+                  choices=BLOCK_ORDERS),
+    )  # fmt: skip
     conv_dropout: tuple[float, ...] = _field(
         (0.0, 0.0), _rate("Dropout after each conv block", "dropout after each conv block")
     )

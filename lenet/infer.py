@@ -127,8 +127,10 @@ class FeatureReader:
     """The C1 and C3 feature maps of a float TFLite LeNet, read from its intermediate tensors.
 
     The maps are the inputs of the model's first and second pooling ops (after activation and
-    folded batch norm). Intermediate tensors exist only without the XNNPACK delegate, so this
-    is a second, slower interpreter (about 0.1 ms per image here) kept for the Inside view.
+    folded batch norm); in a block that pools first (``block_order="conv-pool-bn-act"``), the
+    pooled maps after its batch norm and activation. Intermediate tensors exist only without
+    the XNNPACK delegate, so this is a second, slower interpreter (about 0.1 ms per image
+    here) kept for the Inside view.
     """
 
     def __init__(self, model_content: bytes) -> None:
@@ -152,11 +154,7 @@ class FeatureReader:
             self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ValueError(f"not a usable TFLite model: {exc}") from exc
-        pools = [
-            op["inputs"][0]
-            for op in self._interp._get_ops_details()
-            if op["op_name"].endswith("POOL_2D")
-        ]
+        pools = _block_maps(self._interp._get_ops_details())
         if not pools:
             raise ValueError("the model has no pooling layer to read feature maps from")
         self._maps = (pools[0], pools[min(1, len(pools) - 1)])
@@ -206,6 +204,31 @@ class FeatureReader:
             self._interp.invoke()
             c1, c3 = (self._interp.get_tensor(i)[0].copy() for i in self._maps)
             return c1, c3, self._interp.get_tensor(self._output)[0].copy()
+
+
+# Per-element ops that can follow a pool that comes first in its block (folded BN, activation).
+_AFTER_POOL = {"MUL", "ADD", "SUB", "RELU", "RELU6", "TANH", "LOGISTIC", "ELU", "GELU"}
+
+
+def _block_maps(ops: list[dict[str, Any]]) -> list[int]:
+    """Per pooling op, the tensor that holds its block's maps after the activation.
+
+    The pool's input when the pool ends the block (LeNet's order); else the end of the chain
+    of per-element ops (BN and activation) that follows the pool.
+    """
+    consumers: dict[int, dict[str, Any]] = {}
+    for op in ops:
+        for t in op["inputs"]:
+            consumers.setdefault(int(t), op)
+    maps = []
+    for op in ops:
+        if not op["op_name"].endswith("POOL_2D"):
+            continue
+        tensor, after = int(op["outputs"][0]), False
+        while tensor in consumers and consumers[tensor]["op_name"] in _AFTER_POOL:
+            tensor, after = int(consumers[tensor]["outputs"][0]), True
+        maps.append(tensor if after else int(op["inputs"][0]))
+    return maps
 
 
 def _dequantize(values: np.ndarray, detail: dict[str, Any]) -> np.ndarray:

@@ -23,7 +23,7 @@ import tensorflow as tf
 from lenet import data as mnist
 from lenet.augment import augment_batch
 from lenet.config import LeNetConfig
-from lenet.model import build_model
+from lenet.model import FusedBatchNormalization, build_model
 
 EVAL_BATCH = 1000
 # Images per compiled call: about 0.1-0.5 s of work, so cancel and progress stay responsive.
@@ -360,9 +360,9 @@ class _Setup:
         precision = training_precision()
         keras.utils.set_random_seed(config.seed)
         model = initial if initial is not None else build_model(config)
-        # bf16: the same layers with bfloat16 compute and float32 variables train; their
-        # weights go back into the float32 ``model`` at the end.
-        net = _mixed_copy(config, model) if precision == "bf16" else model
+        # The copy that trains: fused batch normalisation, and under bf16 the same layers with
+        # bfloat16 compute and float32 variables. Its weights go back into ``model`` at the end.
+        net = _training_copy(config, model, precision)
         batches = -(-len(x_tr) // config.batch_size)
         optimizer = make_optimizer(config, batches * config.epochs)
         optimizer.build(net.trainable_variables)  # no variable may be created inside the loop
@@ -410,16 +410,24 @@ def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> keras.M
     return ready.model
 
 
-def _mixed_copy(config: LeNetConfig, model: keras.Model) -> keras.Model:
-    """``model``'s network and weights under the ``mixed_bfloat16`` policy."""
+def _training_copy(config: LeNetConfig, model: keras.Model, precision: Precision) -> keras.Model:
+    """The network that trains: ``model`` itself, or a copy of it with its weights.
+
+    A copy when the network has batch normalisation (built with ``FusedBatchNormalization``)
+    or trains in bf16 (built under the ``mixed_bfloat16`` policy; the output layer stays
+    float32 for the softmax and the loss).
+    """
+    if precision != "bf16" and not any(config.batch_norm):
+        return model
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16")
+    if precision == "bf16":
+        keras.config.set_dtype_policy("mixed_bfloat16")
     try:
-        mixed = build_model(config)  # the output layer stays float32 (softmax and loss)
+        copy = build_model(config, batch_norm=FusedBatchNormalization)
     finally:
         keras.config.set_dtype_policy(previous)
-    mixed.set_weights(model.get_weights())
-    return mixed
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _chunks(n: int, batch_size: int, per_call: int) -> list[tuple[int, int]]:

@@ -4,7 +4,7 @@ import pytest
 from keras import layers
 
 from lenet.config import CLASSIC, LeNetConfig
-from lenet.model import LECUN_C3_TABLE, build_model, scaled_tanh
+from lenet.model import LECUN_C3_TABLE, FusedBatchNormalization, build_model, scaled_tanh
 
 
 def kinds(model: keras.Model) -> list[str]:
@@ -97,10 +97,55 @@ def test_model_takes_28x28_even_when_32_inside():
         ({"input_size": 32}, lambda m: m.get_layer("pad").output.shape[1] == 32),
         ({"input_range": "lecun"}, lambda m: m.get_layer("normalise").offset == -0.1),
         ({"kernel_size": 3}, lambda m: m.get_layer("c1").kernel.shape[0] == 3),
+        (
+            {"batch_norm": (True, True), "block_order": "conv-pool-bn-act"},
+            lambda m: (
+                names(m)[1:5] == ["c1", "s2", "c1_bn", "c1_act"]
+                and m.get_layer("c1_bn").output.shape[1] == 12
+            ),
+        ),
+        (
+            {"batch_norm": (True, False), "block_order": "conv-pool-bn-act"},  # BN blocks only
+            lambda m: (
+                names(m).index("c3") < names(m).index("s4")
+                and m.get_layer("c3").activation.__name__ == "relu"
+            ),
+        ),
+        (
+            {"batch_norm": (True, True), "bn_momentum": 0.9},
+            lambda m: m.get_layer("c3_bn").momentum == 0.9,
+        ),
     ],
 )
 def test_each_option_changes_the_graph_as_claimed(changes, check):
     assert check(build_model(LeNetConfig(**changes)))
+
+
+def names(model):
+    return [layer.name for layer in model.layers]
+
+
+def test_fused_batch_norm_trains_like_keras_batch_norm():
+    """Same output, gradients and moving statistics as Keras's layer, in training and not."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).normal(2.0, 3.0, (16, 6, 6, 4)).astype("float32"))
+    results = []
+    for kind in (layers.BatchNormalization, FusedBatchNormalization):
+        layer = kind(momentum=0.9)
+        layer.build(x.shape)
+        layer.gamma.assign(np.arange(1, 5, dtype="float32"))
+        layer.beta.assign(np.ones(4, "float32"))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+        results.append(
+            [y, *grads, layer.moving_mean, layer.moving_variance, layer(x, training=False)]
+        )
+    for keras_value, fused_value in zip(*results, strict=True):
+        np.testing.assert_allclose(np.asarray(fused_value), np.asarray(keras_value), atol=1e-3)
 
 
 def test_keras_tutorial_variant_has_about_1_26_million_parameters():

@@ -275,3 +275,33 @@ def test_listing_is_cached_until_a_file_changes(tiny_store, tmp_path, monkeypatc
     os.utime(card, ns=(card.stat().st_atime_ns, card.stat().st_mtime_ns + 10**9))
     store.list()
     assert len(calls) == 1
+
+
+def test_a_pool_first_bn_model_saves_plain_keras_layers_and_shows_activated_maps(
+    tmp_path, small_mnist
+):
+    """The quick preset's network: trained through the fused BN copy, saved as Keras's own
+    layers, and its Inside maps are the pooled maps after BN and ReLU (not the raw conv)."""
+    import keras
+
+    from lenet.evaluate import build_report
+    from lenet.inside import feature_maps
+    from lenet.presets import QUICK
+    from lenet.train import train
+
+    x, y, x_test, y_test = small_mnist
+    result = train(QUICK.replace(train_subset=500, epochs=1), (x, y))
+    assert [type(layer).__name__ for layer in result.model.layers].count("BatchNormalization") == 2
+    assert result.model.get_layer("c1_bn").moving_mean.numpy().any()  # the trained statistics
+    store = ModelStore(home=tmp_path, bundled_root=None)
+    report = build_report(predict_proba(result.model, x_test), y_test, x_test)
+    store.save("quick", result.model, result.config, result.history, report, 1.0)
+    image = x_test[0].astype("float32") / 255.0
+    inside = feature_maps(store.features("quick"), image)
+    probe = keras.Model(
+        result.model.input, [result.model.get_layer(n).output for n in ("c1_act", "c3_act")]
+    )
+    c1, c3 = (keras.ops.convert_to_numpy(t)[0] for t in probe(image[None, :, :, None]))
+    assert inside.c1.shape == (12, 12, 8) and inside.c3.shape == (4, 4, 16)
+    np.testing.assert_allclose(inside.c1, c1, atol=1e-4)
+    np.testing.assert_allclose(inside.c3, c3, atol=1e-4)

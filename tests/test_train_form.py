@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from lenet.config import CLASSIC, SMALL_RUN, LeNetConfig, spec
+from lenet.presets import QUICK
 from ui.train_form import config_from_form, form_values, number_ranges
 
 
@@ -13,6 +14,7 @@ from ui.train_form import config_from_form, form_values, number_ranges
     [
         SMALL_RUN,
         CLASSIC,
+        QUICK,
         LeNetConfig(filters=(8, 16, 32), padding="same", batch_norm=(True, False, True),
                     conv_dropout=(0.1, 0.2, 0.3), dense_units=(64,), dense_dropout=(0.5,)),
     ],
@@ -41,6 +43,7 @@ def test_the_forms_ranges_are_the_configs():
     assert ranges["train_filters2"] == ("Filters 3", 1, 256)
     assert ranges["train_train_subset"] == ("Training images", 100, 60_000)
     assert ranges["train_learning_rate"][1:] == (spec("learning_rate").low, 1.0)
+    assert ranges["train_bn_momentum"] == ("BN momentum", 0.5, 0.999)
 
 
 def test_every_field_has_a_spec_and_the_config_enforces_its_range():

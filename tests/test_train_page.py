@@ -26,6 +26,8 @@ def test_defaults_are_the_quick_preset_with_an_estimate(train_page):
     assert at.selectbox(key="train_activation").value == QUICK.activation
     assert at.number_input(key="train_train_subset").value == (QUICK.train_subset or 60_000)
     assert at.slider(key="train_epochs").value == QUICK.epochs
+    assert at.selectbox(key="train_block_order").value == QUICK.block_order
+    assert at.number_input(key="train_bn_momentum").value == QUICK.bn_momentum
     assert at.text_input(key="train_name").value == f"run-{QUICK.config_id}"
     assert "Estimated time" in " ".join(m.value for m in at.markdown)
     assert "No runs yet." in [c.value for c in at.caption]
@@ -75,6 +77,7 @@ def test_preset_and_dropout_shortcut_fill_the_form(train_page, app_home):
         ("train_seed", -1, "Seed"),
         ("train_filters0", 0, "Filters 1"),
         ("train_blocks", 4, "Conv blocks"),
+        ("train_bn_momentum", 1.5, "BN momentum"),
     ],
 )
 def test_an_out_of_range_number_refuses_to_start_and_names_the_field(

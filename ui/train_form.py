@@ -17,6 +17,8 @@ FIELDS = (
     "activation",
     "pooling",
     "padding",
+    "block_order",
+    "bn_momentum",
     "input_size",
     "optimizer",
     "learning_rate",
@@ -89,6 +91,7 @@ def number_ranges() -> dict[str, tuple[str, float, float]]:
     return {
         "train_blocks": ("Conv blocks", 1, 3),
         **{f"train_filters{i}": field("filters", f"Filters {i + 1}") for i in range(3)},
+        "train_bn_momentum": field("bn_momentum"),
         "train_learning_rate": field("learning_rate"),
         "train_train_subset": field("train_subset"),
         "train_seed": field("seed"),
@@ -146,6 +149,12 @@ def _architecture() -> int:
     for i in range(blocks):
         cols[i].number_input(f"Filters {i + 1}", step=1, key=f"train_filters{i}")
         cols[i].checkbox("BN", key=f"train_bn{i}", help="batch normalisation in this block")
+    order, momentum = spec("block_order"), spec("bn_momentum")
+    st.selectbox(order.label, order.choices, key="train_block_order", help=order.help)
+    st.number_input(
+        momentum.label, step=momentum.step, format="%.3f", key="train_bn_momentum",
+        help=momentum.help,
+    )  # fmt: skip
     st.text_input("Dense widths", key="train_dense", help="e.g. 120, 84")
     return blocks
 
@@ -193,7 +202,8 @@ def form() -> LeNetConfig | None:
     with fit:
         _training()
     keys = ["train_blocks", *(f"train_filters{i}" for i in range(blocks))]
-    problem = out_of_range([*keys, "train_learning_rate", "train_train_subset", "train_seed"])
+    numbers = [*keys, "train_bn_momentum", "train_learning_rate", "train_train_subset"]
+    problem = out_of_range([*numbers, "train_seed"])
     if problem:
         st.error(problem)
         return None
