@@ -286,10 +286,13 @@ def in_chromium(args: argparse.Namespace) -> None:
             if '"quick-page"' in f.read_text()
         )
         same = LeNetConfig.from_dict(job["config"]) == QUICK
+        r = job["result"]
         print(
             f"Chromium, Train page: Start to 'Saved as' shown {shown:.1f} s after "
-            f"{args.think:.0f} s on the form; test accuracy {job['result']['accuracy']:.2%}; "
-            f"the page's default is {'the quick preset' if same else 'NOT the quick preset'}"
+            f"{args.think:.0f} s on the form; test accuracy {r['accuracy']:.2%}; "
+            f"the page's default is {'the quick preset' if same else 'NOT the quick preset'}; "
+            f"in the worker: training {r['seconds']:.1f} s (first chunk "
+            f"{r.get('first_chunk_s') or 0:.2f}), evaluation and save {r['evaluation_s']:.1f} s"
         )
 
 

@@ -205,3 +205,12 @@ def test_a_runs_curves_are_light_line_charts_not_plotly(app_home, stand_in_worke
     assert not at.get("plotly_chart")
     charts = at.get("vega_lite_chart")
     assert len(charts) == 2  # loss and accuracy, each training and validation
+    specs = [json.loads(chart.proto.spec) for chart in charts]
+    assert [s["encoding"]["y"]["field"] for s in specs] == ["loss", "accuracy"]
+    import pyarrow as pa
+
+    values = pa.ipc.open_stream(charts[1].proto.data.data).read_all().to_pylist()
+    assert {(v["epoch"], v["series"]) for v in values} == {
+        (e, s) for e in (1, 2, 3) for s in ("training", "validation")
+    }
+    assert {"epoch": 3, "series": "validation", "accuracy": 0.92} in values

@@ -12,7 +12,7 @@ from lenet.wording import plural
 from ui.format import duration, energy_text, mass_text
 from ui.jobs import job_manager
 
-POLL_S = 0.5  # seconds between looks at the runs while one is active
+POLL_S = 0.5  # seconds between looks at the runs while one is active (see `curves`)
 STATE_ICON = {
     "queued": ":material/hourglass_empty:",
     "running": ":material/directions_run:",
@@ -105,16 +105,36 @@ def show_jobs(manager: JobManager, jobs: list[Job]) -> None:
 def curves(history: list[dict[str, float]]) -> None:
     """Loss and accuracy per epoch, training and validation, as two light line charts.
 
-    Streamlit's own line chart (Vega-Lite), not plotly: the first plotly chart a browser
-    draws holds its main thread for over a second (plotly.js being compiled), and on this
-    page that first chart appears while a run trains, just when Cancel may be clicked.
+    Vega-Lite specs written here, not plotly nor ``st.line_chart``: the first plotly chart a
+    browser draws holds its main thread for over a second (plotly.js being compiled), and
+    ``st.line_chart`` builds its spec through Altair, about 0.1 s of the server's CPU per chart.
+    This page draws them at every look at a running job (``POLL_S``), and on two cores that
+    CPU is taken from the training run itself (the quick run trained 1.9x slower in Chromium).
     """
-    import pandas as pd
-
-    frame = pd.DataFrame(history).set_index("epoch")
     left, right = st.columns(2)
     for column, metric in ((left, "loss"), (right, "accuracy")):
-        shown = frame[[metric, f"val_{metric}"]].rename(
-            columns={metric: "training", f"val_{metric}": "validation"}
-        )
-        column.line_chart(shown, height=220, x_label="epoch", y_label=metric)
+        rows = [
+            {"epoch": h["epoch"], "series": series, metric: h[key]}
+            for h in history
+            for series, key in (("training", metric), ("validation", f"val_{metric}"))
+            if isinstance(h.get(key), (int, float))
+        ]
+        column.vega_lite_chart(spec=curve_spec(metric, rows), height=220)
+
+
+def curve_spec(metric: str, rows: list[dict[str, object]]) -> dict[str, object]:
+    """A Vega-Lite line chart of ``metric`` by epoch, one line per series, data inline."""
+    return {
+        "data": {"values": rows},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "axis": {"tickMinStep": 1}},
+            "y": {"field": metric, "type": "quantitative", "scale": {"zero": False}},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "bottom"},
+            },
+        },
+    }
