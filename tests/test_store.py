@@ -290,7 +290,7 @@ def test_a_pool_first_bn_model_saves_plain_keras_layers_and_shows_activated_maps
     from lenet.train import train
 
     x, y, x_test, y_test = small_mnist
-    result = train(QUICK.replace(train_subset=500, epochs=1), (x, y))
+    result = train(QUICK.replace(train_subset=300, epochs=1), (x, y), max_batches=2)
     assert [type(layer).__name__ for layer in result.model.layers].count("BatchNormalization") == 2
     assert result.model.get_layer("c1_bn").moving_mean.numpy().any()  # the trained statistics
     store = ModelStore(home=tmp_path, bundled_root=None)
