@@ -131,8 +131,9 @@ class FusedBatchNormalization(layers.BatchNormalization):
     Keras 3 normalises with separate ops (moments, then scale and shift), each a pass over the
     maps in both directions; TensorFlow's ``FusedBatchNormV3`` does the forward pass and its
     gradient in one kernel each. Trained alone, a 16/32-filter LeNet with BN after both
-    convolutions ran 1.27x as many images a second with it on this project's 2-core CPU. Only training uses it (``lenet.train`` trains a copy built with it and copies
-    the weights back), so saved models hold plain ``BatchNormalization`` layers. The weights,
+    convolutions ran 1.27x as many images a second with it on this project's 2-core CPU.
+    Only training uses it (``lenet.train`` trains a copy built with it and copies the
+    weights back), so saved models hold plain ``BatchNormalization`` layers. The weights,
     their order and the moving statistics' update are Keras's; any case the fused kernel
     does not cover (a mask, renorm, not channels-last 4-D) is Keras's own code.
     """

@@ -49,13 +49,18 @@ def inside(chosen: list[str], image: Any) -> None:
         caption=f"The {filters.shape[-1]} learned C1 filters",
     )
     mid.image(
-        plots.map_grid(seen.c1, columns=3, scale=4),
+        plots.map_grid(seen.c1, columns=3, scale=4 if seen.c1.shape[0] > 12 else 8),
         caption=f"C1: {seen.c1.shape[-1]} feature maps, {seen.c1.shape[0]}x{seen.c1.shape[1]}",
     )
     right.image(
-        plots.map_grid(seen.c3, columns=4, scale=8 if seen.c3.shape[0] <= 10 else 5),
+        plots.map_grid(seen.c3, columns=4, scale=_c3_scale(seen.c3.shape[0])),
         caption=f"C3: {seen.c3.shape[-1]} feature maps, {seen.c3.shape[0]}x{seen.c3.shape[1]}",
     )
+
+
+def _c3_scale(side: int) -> int:
+    """Pixels per map pixel for C3 maps: 4x4 maps (a block that pools first) drawn larger."""
+    return 16 if side <= 4 else 8 if side <= 10 else 5
 
 
 def how(model: str, image: Any, prep: Any) -> None:
