@@ -24,6 +24,9 @@ with a line saying so. It gets as many threads as TensorFlow (the CPU count), an
 one-minute load average is at or above the CPU count, ``OMP_WAIT_POLICY=PASSIVE`` (its spinning
 OpenMP threads collapse on a loaded machine); the output says whether it was set.
 
+Part (c), reuse: how soon a run starts when the last run in the process had the same network
+(a sweep trial, a second job in a warm worker), its traced steps reused, against traced anew.
+
     python -m benchmarks.bench_time_to_accuracy [--data PATH] [--repeats 3] [--target 0.99]
 """
 
@@ -36,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +222,12 @@ def time_to_accuracy(args: argparse.Namespace) -> float | None:
     return medians["project"] / medians["pytorch"]
 
 
-def click_to_saved(args: argparse.Namespace) -> None:
-    """Part (a): the quick preset through the job manager and a warm worker, ``--runs`` times."""
+def click_to_saved(args: argparse.Namespace) -> str | None:
+    """Part (a): the quick preset through the job manager and a warm worker, ``--runs`` times.
+
+    Returns:
+        Its summary line (printed last but one, before the ratio), or None without runs.
+    """
     import tempfile
 
     from lenet.jobs import JobManager
@@ -247,12 +255,51 @@ def click_to_saved(args: argparse.Namespace) -> None:
         finally:
             manager.shutdown()
             launcher.stop()
+    if not rows:
+        return None
     med = statistics.median
     breakdown = ", ".join(f"{k} {med(r[k] for r in rows):.2f}" for k in PHASES)
     print(f"median breakdown (s): {breakdown}")
-    print(
+    return (
         f"quick run click-to-saved median {med(r['total'] for r in rows):.1f} s, test accuracy "
         f"{100 * med(r['accuracy'] for r in rows):.2f}%"
+    )
+
+
+def _note_time(reports: list[float], _progress: Any) -> None:
+    reports.append(time.perf_counter())
+
+
+def reuse(args: argparse.Namespace) -> None:
+    """Part (c): how soon a run starts when the last run had the same network.
+
+    In this process, ``--repeats`` times: the quick preset's first chunk of batches after
+    its traced steps were dropped (traced anew), then the same network at half the rate and
+    one epoch (a sweep trial, or a second job: its steps are reused). Each time is from the
+    call to ``train`` to its first progress report, so it includes that chunk's training.
+    """
+    from lenet.data import load_mnist
+    from lenet.train import _TRACED, train
+
+    print("\npart (c): a run's start, traced anew or reusing the last run's traced steps")
+    x, y, _, _ = load_mnist(args.data)
+    chunk = 4096 // QUICK.batch_size
+    times: dict[str, list[float]] = {"traced": [], "reused": []}
+    for _ in range(args.repeats):
+        for kind, config in (
+            ("traced", QUICK),
+            ("reused", QUICK.replace(learning_rate=QUICK.learning_rate / 2, epochs=1)),
+        ):
+            if kind == "traced":
+                _TRACED.clear()
+            reports: list[float] = []
+            start = time.perf_counter()
+            train(config, (x, y), max_batches=chunk, on_progress=partial(_note_time, reports))
+            times[kind].append(reports[0] - start)
+    med = statistics.median
+    print(
+        f"first chunk ({chunk} batches) reported after {med(times['traced']):.2f} s traced anew, "
+        f"{med(times['reused']):.2f} s reused (medians of {args.repeats})"
     )
 
 
@@ -338,7 +385,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="(default: 3, runs per side)")
     parser.add_argument("--target", type=float, default=0.99, help="(default: 0.99)")
     parser.add_argument("--runs", type=int, default=5, help="(default: 5, part (a) runs)")
-    parser.add_argument("--only", choices=("a", "b"), help="run one part only")
+    parser.add_argument("--only", choices=("a", "b", "c"), help="run one part only")
     parser.add_argument(
         "--browser", action="store_true", help="also once on the Train page in Chromium"
     )
@@ -360,12 +407,15 @@ def main() -> None:
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     print(f"data: {args.data}; load average at start: {os.getloadavg()} on {os.cpu_count()} CPUs")
-    ratio = None if args.only == "a" else time_to_accuracy(args)
+    ratio = time_to_accuracy(args) if args.only in (None, "b") else None
+    if args.only in (None, "c"):
+        reuse(args)
     if args.browser:
         in_chromium(args)
-    if args.only != "b":
-        click_to_saved(args)  # its last line comes just before the ratio
+    summary = click_to_saved(args) if args.only in (None, "a") else None
     print(f"load average at end: {os.getloadavg()}")
+    if summary:
+        print(summary)  # the line before the ratio
     shown = "n/a (a side was skipped or missed the target)" if ratio is None else f"{ratio:.2f}"
     print(f"time to {args.target:.0%} ratio project/pytorch {shown}")
 

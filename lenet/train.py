@@ -9,11 +9,12 @@ the other half of the speed; see ``benchmarks/bench_train.py``.)
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 import keras
@@ -144,23 +145,41 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         Raises:
             ValueError: if ``steps`` is below 1 or ``warmup`` is not in (0, 1).
         """
-        if steps < 1 or not 0.0 < warmup < 1.0:
-            raise ValueError(f"one-cycle needs steps >= 1 and 0 < warmup < 1: {steps}, {warmup}")
-        self.peak, self.steps, self.warmup = float(peak), int(steps), float(warmup)
+        self.warmup = float(warmup)
         self.start_div, self.end_div = float(start_div), float(end_div)
-        self._up = max(1.0, round(self.steps * self.warmup))  # updates spent rising
+        # Variables, not constants, so that a traced run can be retargeted (``retarget``).
+        self._peak = tf.Variable(0.0, trainable=False, name="one_cycle_peak")
+        self._steps = tf.Variable(0.0, trainable=False, name="one_cycle_steps")
+        self._up = tf.Variable(0.0, trainable=False, name="one_cycle_up")
+        self.retarget(peak, steps)
+
+    def retarget(self, peak: float, steps: int) -> None:
+        """Make it the cycle of another peak rate and length, even inside a traced step.
+
+        Raises:
+            ValueError: if ``steps`` is below 1 or the warm-up fraction is not in (0, 1).
+        """
+        if steps < 1 or not 0.0 < self.warmup < 1.0:
+            raise ValueError(
+                f"one-cycle needs steps >= 1 and 0 < warmup < 1: {steps}, {self.warmup}"
+            )
+        self.peak, self.steps = float(peak), int(steps)
+        self._peak.assign(self.peak)
+        self._steps.assign(float(self.steps))
+        self._up.assign(max(1.0, round(self.steps * self.warmup)))  # updates spent rising
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at update ``step`` (0-based; past the end it stays at the last)."""
         step = tf.cast(step, tf.float32)
-        low, high, end = self.peak / self.start_div, self.peak, self.peak / self.end_div
-        rising = tf.clip_by_value(step / self._up, 0.0, 1.0)
+        peak, up = self._peak.read_value(), self._up.read_value()
+        low, high, end = peak / self.start_div, peak, peak / self.end_div
+        rising = tf.clip_by_value(step / up, 0.0, 1.0)
         falling = tf.clip_by_value(
-            (step - self._up) / max(1.0, self.steps - 1 - self._up), 0.0, 1.0
+            (step - up) / tf.maximum(1.0, self._steps.read_value() - 1.0 - up), 0.0, 1.0
         )
-        up = low + (high - low) * (1.0 - tf.cos(np.pi * rising)) / 2.0
+        rising_rate = low + (high - low) * (1.0 - tf.cos(np.pi * rising)) / 2.0
         down = end + (high - end) * (1.0 + tf.cos(np.pi * falling)) / 2.0
-        return tf.where(step < self._up, up, down)
+        return tf.where(step < up, rising_rate, down)
 
     def get_config(self) -> dict[str, Any]:
         """The arguments that rebuild this schedule."""
@@ -237,8 +256,12 @@ def train(
             f"training data must be (N, 28, 28) images and N labels, got "
             f"{x.shape} and {np.shape(y)}"
         )
-    ready = _PREPARED.pop(_prepared_key(config), None) if initial_model is None else None
-    if ready is None or ready.x is not x or ready.y is not y:
+    ready = None
+    if initial_model is None:
+        ready = _PREPARED.pop(_prepared_key(config), None)
+        if ready is None or ready.x is not x or ready.y is not y:
+            ready = _rearmed(config, x, y)
+    if ready is None:
         ready = _Setup.build(config, x, y, initial_model)
     model, net, precision = ready.model, ready.net, ready.precision
     x_tr, x_val, y_val = ready.x_tr, ready.x_val, ready.y_val
@@ -319,8 +342,10 @@ def train(
             )
         if on_epoch is not None:
             on_epoch(epoch, net)
-    if net is not model:
-        model.set_weights(net.get_weights())
+    model.set_weights(net.get_weights())
+    if initial_model is None:
+        _TRACED.clear()  # one kept: the graph holds its training images
+        _TRACED[_trace_key(config)] = ready
     return TrainResult(
         model,
         config,
@@ -351,6 +376,7 @@ class _Setup:
     y_val: np.ndarray
     run_steps: Any
     evaluate: Callable[[np.ndarray, np.ndarray], tuple[float, float]]
+    optimizer: keras.optimizers.Optimizer
 
     @classmethod
     def build(
@@ -358,11 +384,11 @@ class _Setup:
     ) -> _Setup:
         x_tr, y_tr, x_val, y_val = split_training_data(config, x, y)
         precision = training_precision()
-        keras.utils.set_random_seed(config.seed)
-        model = initial if initial is not None else build_model(config)
-        # The copy that trains: fused batch normalisation, and under bf16 the same layers with
-        # bfloat16 compute and float32 variables. Its weights go back into ``model`` at the end.
-        net = _training_copy(config, model, precision)
+        if initial is None:
+            model, net = _initial_networks(config, precision)
+        else:
+            keras.utils.set_random_seed(config.seed)
+            model, net = initial, _training_copy(config, initial, precision)
         batches = -(-len(x_tr) // config.batch_size)
         optimizer = make_optimizer(config, batches * config.epochs)
         optimizer.build(net.trainable_variables)  # no variable may be created inside the loop
@@ -370,20 +396,68 @@ class _Setup:
         labels = tf.constant(y_tr.astype("int32"))
         run_steps = _make_train_steps(net, optimizer, images, labels, config)
         evaluate = _make_eval_step(net)
-        return cls(config, x, y, model, net, precision, x_tr, x_val, y_val, run_steps, evaluate)
+        return cls(
+            config, x, y, model, net, precision, x_tr, x_val, y_val, run_steps, evaluate, optimizer
+        )
 
 
 # Runs built ahead by ``prepare``, by configuration; ``train`` takes one when it matches.
 _PREPARED: dict[str, _Setup] = {}
+# The last run's traced steps, by ``_trace_key``: the next run of the same network, data split
+# and recipe shape (another rate or number of epochs, e.g. a sweep trial) reuses them.
+_TRACED: dict[str, _Setup] = {}
+# Fields a traced run can take new values of: the rate and the cycle's length are variables.
+_RETARGETABLE = ("learning_rate", "epochs")
 
 
 def _prepared_key(config: LeNetConfig) -> str:
     return config.to_json()
 
 
+def _trace_key(config: LeNetConfig) -> str:
+    """What the traced steps depend on: every field but the retargetable ones, and precision."""
+    fields = config.to_dict()
+    if config.lr_schedule in ("constant", "one-cycle"):  # cosine's are Keras constants
+        for name in _RETARGETABLE:
+            fields.pop(name)
+    return json.dumps(fields, sort_keys=True) + training_precision()
+
+
 def is_prepared(config: LeNetConfig) -> bool:
-    """Whether a run of ``config`` is prepared and waiting for its ``train``."""
-    return _prepared_key(config) in _PREPARED
+    """Whether a run of ``config`` would start at its first step, without tracing.
+
+    True when ``prepare`` built it, or when the last run had the same network, data split and
+    recipe shape (its traced steps are kept for the next run).
+    """
+    return _prepared_key(config) in _PREPARED or _trace_key(config) in _TRACED
+
+
+def _rearmed(config: LeNetConfig, x: np.ndarray, y: np.ndarray) -> _Setup | None:
+    """The last run's setup, reset to the start of a run of ``config``; None if it cannot be.
+
+    The network's variables (weights, BN statistics, dropout seeds) take the values a fresh
+    build from ``config.seed`` gives, the optimizer's state goes back to zero and its schedule
+    is retargeted: the run is the run a fresh ``_Setup.build`` would give, without the trace.
+    """
+    cached = _TRACED.pop(_trace_key(config), None)
+    if cached is None or cached.x is not x or cached.y is not y:
+        return None
+    model, fresh = _initial_networks(config, training_precision())
+    for mine, new in zip(cached.net.variables, fresh.variables, strict=True):
+        mine.assign(new)
+    optimizer = cached.optimizer
+    schedule = optimizer._learning_rate
+    for variable in optimizer.variables:
+        if variable is optimizer.iterations:
+            variable.assign(0)
+        elif variable is schedule:  # a constant rate
+            variable.assign(config.learning_rate)
+        else:
+            variable.assign(keras.ops.zeros_like(variable))
+    if isinstance(schedule, OneCycle):
+        batches = -(-len(cached.x_tr) // config.batch_size)
+        schedule.retarget(config.learning_rate, batches * config.epochs)
+    return replace(cached, config=config, model=model)
 
 
 def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> keras.Model:
@@ -410,15 +484,21 @@ def prepare(config: LeNetConfig, data: tuple[np.ndarray, np.ndarray]) -> keras.M
     return ready.model
 
 
-def _training_copy(config: LeNetConfig, model: keras.Model, precision: Precision) -> keras.Model:
-    """The network that trains: ``model`` itself, or a copy of it with its weights.
+def _initial_networks(config: LeNetConfig, precision: Precision) -> tuple[keras.Model, keras.Model]:
+    """A fresh network from ``config.seed`` and its training copy, with the same weights."""
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    return model, _training_copy(config, model, precision)
 
-    A copy when the network has batch normalisation (built with ``FusedBatchNormalization``)
-    or trains in bf16 (built under the ``mixed_bfloat16`` policy; the output layer stays
-    float32 for the softmax and the loss).
+
+def _training_copy(config: LeNetConfig, model: keras.Model, precision: Precision) -> keras.Model:
+    """The network that trains: a copy of ``model`` with its weights.
+
+    Its batch normalisation is ``FusedBatchNormalization``, and under bf16 it is built under
+    the ``mixed_bfloat16`` policy (the output layer stays float32 for the softmax and the
+    loss). A copy also in fp32 without BN, so that a run's model is never the network that
+    the next run retrains (``_rearmed``).
     """
-    if precision != "bf16" and not any(config.batch_norm):
-        return model
     previous = keras.config.dtype_policy()
     if precision == "bf16":
         keras.config.set_dtype_policy("mixed_bfloat16")

@@ -341,7 +341,9 @@ def serve(data: str | None, idle_s: float) -> int:
             os.dup2(log.fileno(), 2)
         code = record(args.job_dir, args.home, args.data)
         answers.write(json.dumps({"exit": code}) + "\n")
-        prepared = is_prepared(QUICK)  # a quick run took it: prepare again once idle
+        # A quick run keeps its traced steps for the next; after another network's run,
+        # prepare the quick run again once idle.
+        prepared = is_prepared(QUICK)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -67,7 +67,7 @@ def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist):
     assert train_module.is_prepared(config) and not train_module.is_prepared(config.replace(seed=6))
     prepared = train(config, (x, y))
     assert prepared.model is network  # it trained the prepared network, with its traced steps
-    assert not train_module.is_prepared(config)  # used once
+    assert not train_module._PREPARED  # used once (its steps are kept for the next run)
     assert prepared.history[0]["loss"] == pytest.approx(fresh.history[0]["loss"], rel=1e-6)
     for wa, wb in zip(weights(fresh), weights(prepared), strict=True):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
@@ -75,7 +75,51 @@ def test_a_prepared_run_is_the_same_run_without_tracing_again(small_mnist):
     other = train(config, (x.copy(), y))
     assert other.model is not network
     assert other.history[0]["loss"] == pytest.approx(fresh.history[0]["loss"], rel=1e-6)
-    assert not train_module.is_prepared(config)
+    assert not train_module._PREPARED
+
+
+def same_runs(a, b):
+    keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+    for ha, hb in zip(a.history, b.history, strict=True):
+        for key in keys:
+            assert ha[key] == pytest.approx(hb[key], rel=1e-5, abs=1e-7), key
+    for wa, wb in zip(weights(a), weights(b), strict=True):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow  # six short runs
+def test_the_next_run_of_the_same_network_reuses_its_traced_steps(small_mnist, monkeypatch):
+    """A sweep trial or a job with another rate or epochs: no new trace, the same result."""
+    x, y, _, _ = small_mnist
+    base = LeNetConfig(
+        epochs=1, batch_size=64, train_subset=500, seed=5, batch_norm=(True, False),
+        conv_dropout=(0.0, 0.1), lr_schedule="one-cycle",
+    )  # fmt: skip
+    other = base.replace(learning_rate=0.004, epochs=2)
+    train_module._TRACED.clear()
+    fresh_base = train(base, (x, y))
+    train_module._TRACED.clear()
+    fresh_other = train(other, (x, y))  # traced anew; kept
+    traced = []
+    real = train_module._make_train_steps
+    monkeypatch.setattr(
+        train_module, "_make_train_steps", lambda *a: traced.append(a[-1]) or real(*a)
+    )
+    assert train_module.is_prepared(base)
+    reused_base = train(base, (x, y))
+    kept = weights(reused_base)
+    reused_other = train(other, (x, y))
+    assert traced == []
+    same_runs(reused_base, fresh_base)
+    same_runs(reused_other, fresh_other)
+    for before, after in zip(kept, weights(reused_base), strict=True):
+        np.testing.assert_array_equal(before, after)  # the next run left this result alone
+    constant = base.replace(lr_schedule="constant")
+    train(constant, (x, y))
+    train(constant.replace(learning_rate=0.01), (x, y))
+    train(base.replace(filters=(4, 8)), (x, y))  # another network
+    assert traced == [constant, base.replace(filters=(4, 8))]
+    assert not train_module.is_prepared(base)
 
 
 @pytest.mark.parametrize(
