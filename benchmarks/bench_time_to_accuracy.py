@@ -20,9 +20,11 @@ includes its one trace per run (part of its first epoch). The test set only repo
 nothing is chosen by it.
 
 PyTorch is an optional, benchmark-only dependency (CPU build); without it that side is skipped
-with a line saying so. It gets as many threads as TensorFlow (the CPU count), and, when the
-one-minute load average is at or above the CPU count, ``OMP_WAIT_POLICY=PASSIVE`` (its spinning
-OpenMP threads collapse on a loaded machine); the output says whether it was set.
+with a line saying so. It gets as many threads as TensorFlow (the CPU count), and, when other
+work keeps at least half the CPUs busy in the two seconds before part (b) (``busy_cpus``; the
+one-minute load average trails, and counted a benchmark that had just ended as load),
+``OMP_WAIT_POLICY=PASSIVE`` (its spinning OpenMP threads collapse on a loaded machine); the
+output says whether it was set.
 
 Part (c), reuse: how soon a run starts when the last run in the process had the same network
 (a sweep trial, a second job in a warm worker), its traced steps reused, against traced anew.
@@ -177,10 +179,31 @@ def one_run(side: str, args: argparse.Namespace, env: dict[str, str]) -> dict[st
     return json.loads(out.strip().splitlines()[-1])
 
 
+def busy_cpus(seconds: float = 2.0) -> float:
+    """How many CPUs' worth of time the machine spent busy over the next ``seconds``.
+
+    From ``/proc/stat`` (Linux); 0 where it cannot be read. Unlike the load average, which
+    trails by a minute (a benchmark run just before reads as load), this is the load now.
+    """
+
+    def ticks() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+        return sum(fields) - idle, sum(fields)
+
+    try:
+        busy0, total0 = ticks()
+        time.sleep(seconds)
+        busy1, total1 = ticks()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return (busy1 - busy0) / max(1, total1 - total0) * (os.cpu_count() or 1)
+
+
 def time_to_accuracy(args: argparse.Namespace) -> float | None:
     """Part (b): print each run and the medians; the project/PyTorch ratio, or None."""
     threads = os.cpu_count() or 1
-    load = os.getloadavg()[0]
+    load = busy_cpus()
     print(f"part (b): training seconds to {args.target:.1%} test accuracy, quick preset")
     print(f"quick preset: {QUICK.to_json()}")
     try:
@@ -192,12 +215,13 @@ def time_to_accuracy(args: argparse.Namespace) -> float | None:
     else:
         sides = SIDES
         torch_env = {"LENET_TORCH_THREADS": str(threads)}
-        if load >= threads and "OMP_WAIT_POLICY" not in os.environ:
+        # Loaded: other work keeps at least half the CPUs busy now.
+        if load >= threads / 2 and "OMP_WAIT_POLICY" not in os.environ:
             torch_env["OMP_WAIT_POLICY"] = "PASSIVE"
         policy = torch_env.get("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY"))
         print(
             f"torch {torch.__version__}: {threads} threads (TensorFlow's: the CPU count); "
-            f"OMP_WAIT_POLICY={policy or '(unset)'} (load {load:.1f}"
+            f"OMP_WAIT_POLICY={policy or '(unset)'} (CPUs busy over 2 s before: {load:.1f}"
             f"{', loaded: set to PASSIVE' if 'OMP_WAIT_POLICY' in torch_env else ''})"
         )
     times: dict[str, list[float]] = {side: [] for side in sides}
