@@ -277,6 +277,7 @@ def test_listing_is_cached_until_a_file_changes(tiny_store, tmp_path, monkeypatc
     assert len(calls) == 1
 
 
+@pytest.mark.slow  # trains, converts to TFLite and reads the maps: about 3 s
 def test_a_pool_first_bn_model_saves_plain_keras_layers_and_shows_activated_maps(
     tmp_path, small_mnist
 ):
