@@ -192,6 +192,37 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
+class Cosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Cosine decay from ``rate`` to 0 over ``steps`` updates (Keras's ``CosineDecay``, alpha 0).
+
+    Its rate and length are variables, so a traced run can be retargeted (``retarget``).
+    """
+
+    def __init__(self, rate: float, steps: int) -> None:
+        """Create the schedule; raises ``ValueError`` if ``steps`` is below 1."""
+        self._rate = tf.Variable(0.0, trainable=False, name="cosine_rate")
+        self._steps = tf.Variable(1.0, trainable=False, name="cosine_steps")
+        self.retarget(rate, steps)
+
+    def retarget(self, rate: float, steps: int) -> None:
+        """Make it the decay of another starting rate and length, even inside a traced step."""
+        if steps < 1:
+            raise ValueError(f"cosine decay needs steps >= 1: {steps}")
+        self.rate, self.steps = float(rate), int(steps)
+        self._rate.assign(self.rate)
+        self._steps.assign(float(self.steps))
+
+    def __call__(self, step: Any) -> Any:
+        """The learning rate at update ``step`` (0 from the last step on)."""
+        steps = self._steps.read_value()
+        done = tf.minimum(tf.cast(step, tf.float32), steps) / steps
+        return self._rate.read_value() * 0.5 * (1.0 + tf.cos(np.pi * done))
+
+    def get_config(self) -> dict[str, Any]:
+        """The arguments that rebuild this schedule."""
+        return {"rate": self.rate, "steps": self.steps}
+
+
 def make_optimizer(config: LeNetConfig, steps: int) -> keras.optimizers.Optimizer:
     """The optimizer and learning-rate schedule for ``config`` over ``steps`` updates.
 
@@ -199,7 +230,7 @@ def make_optimizer(config: LeNetConfig, steps: int) -> keras.optimizers.Optimize
     """
     lr: Any = config.learning_rate
     if config.lr_schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
+        lr = Cosine(config.learning_rate, steps)
     elif config.lr_schedule == "one-cycle":
         lr = OneCycle(config.learning_rate, steps)
     if config.optimizer == "adam":
@@ -417,9 +448,8 @@ def _prepared_key(config: LeNetConfig) -> str:
 def _trace_key(config: LeNetConfig) -> str:
     """What the traced steps depend on: every field but the retargetable ones, and precision."""
     fields = config.to_dict()
-    if config.lr_schedule in ("constant", "one-cycle"):  # cosine's are Keras constants
-        for name in _RETARGETABLE:
-            fields.pop(name)
+    for name in _RETARGETABLE:
+        fields.pop(name)
     return json.dumps(fields, sort_keys=True) + training_precision()
 
 
@@ -454,7 +484,7 @@ def _rearmed(config: LeNetConfig, x: np.ndarray, y: np.ndarray) -> _Setup | None
             variable.assign(config.learning_rate)
         else:
             variable.assign(keras.ops.zeros_like(variable))
-    if isinstance(schedule, OneCycle):
+    if isinstance(schedule, (OneCycle, Cosine)):
         batches = -(-len(cached.x_tr) // config.batch_size)
         schedule.retarget(config.learning_rate, batches * config.epochs)
     return replace(cached, config=config, model=model)

@@ -114,11 +114,15 @@ def test_the_next_run_of_the_same_network_reuses_its_traced_steps(small_mnist, m
     same_runs(reused_other, fresh_other)
     for before, after in zip(kept, weights(reused_base), strict=True):
         np.testing.assert_array_equal(before, after)  # the next run left this result alone
-    constant = base.replace(lr_schedule="constant")
+    constant, cosine = base.replace(lr_schedule="constant"), base.replace(lr_schedule="cosine")
     train(constant, (x, y))
     train(constant.replace(learning_rate=0.01), (x, y))
+    train(cosine, (x, y))
+    reused_cosine = train(cosine.replace(learning_rate=0.01, epochs=2), (x, y))
     train(base.replace(filters=(4, 8)), (x, y))  # another network
-    assert traced == [constant, base.replace(filters=(4, 8))]
+    assert traced == [constant, cosine, base.replace(filters=(4, 8))]
+    train_module._TRACED.clear()
+    same_runs(reused_cosine, train(cosine.replace(learning_rate=0.01, epochs=2), (x, y)))
     assert not train_module.is_prepared(base)
 
 
@@ -268,6 +272,18 @@ def test_one_cycle_rises_to_the_peak_then_falls_to_a_ten_thousandth():
     assert all(a > b for a, b in zip(rates[25:99], rates[26:], strict=True))  # falling
     assert rates[-1] == pytest.approx(0.01 / 1e4)
     assert float(schedule(500)) == pytest.approx(rates[-1])  # stays at the end rate
+
+
+def test_cosine_is_keras_cosine_decay_and_can_be_retargeted():
+    import keras
+
+    mine, theirs = train_module.Cosine(0.01, 100), keras.optimizers.schedules.CosineDecay(0.01, 100)
+    for step in (0, 1, 37, 99, 100, 150):
+        assert float(mine(step)) == pytest.approx(float(theirs(step)), abs=1e-9)
+    mine.retarget(0.02, 10)
+    assert float(mine(0)) == pytest.approx(0.02) and float(mine(10)) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="cosine"):
+        mine.retarget(0.02, 0)
 
 
 @pytest.mark.parametrize(("steps", "warmup"), [(0, 0.25), (100, 0.0), (100, 1.0)])
