@@ -129,12 +129,13 @@ def on_dropout_shortcut() -> None:
         st.session_state[key] = rate
 
 
-def _choice(name: str, radio: bool = False) -> None:
+def _choice(name: str, radio: bool = False, explained: bool = False) -> None:
     s = spec(name)
+    help_text = s.help if explained else None
     if radio:
-        st.radio(s.label, s.choices, key=f"train_{name}", horizontal=True)
+        st.radio(s.label, s.choices, key=f"train_{name}", horizontal=True, help=help_text)
     else:
-        st.selectbox(s.label, s.choices, key=f"train_{name}")
+        st.selectbox(s.label, s.choices, key=f"train_{name}", help=help_text)
 
 
 def _architecture() -> int:
@@ -149,8 +150,8 @@ def _architecture() -> int:
     for i in range(blocks):
         cols[i].number_input(f"Filters {i + 1}", step=1, key=f"train_filters{i}")
         cols[i].checkbox("BN", key=f"train_bn{i}", help="batch normalisation in this block")
-    order, momentum = spec("block_order"), spec("bn_momentum")
-    st.selectbox(order.label, order.choices, key="train_block_order", help=order.help)
+    _choice("block_order", explained=True)
+    momentum = spec("bn_momentum")
     st.number_input(
         momentum.label, step=momentum.step, format="%.3f", key="train_bn_momentum",
         help=momentum.help,
