@@ -312,3 +312,65 @@ def test_one_cycle_run_follows_the_schedule(small_mnist, monkeypatch):
     assert (schedule.peak, schedule.steps) == (config.learning_rate, 12)
     assert int(optimizer.iterations) == 12
     assert float(optimizer.learning_rate) == pytest.approx(config.learning_rate / 1e4)
+
+
+def test_fused_adam_is_keras_adam_step_for_step():
+    # The same network, gradients and one-cycle schedule: Keras's optimizer.apply against the
+    # fused kernel, 6 updates in a graph, then the weights, moments and step count compared.
+    # Float rounding differs (~1e-6 after 6 steps); a wrong beta, rate or bias correction
+    # moves the weights by ~1e-3 (each step moves a weight by up to the rate, 0.01).
+    import keras
+
+    from lenet.model import build_model
+
+    config = LeNetConfig(filters=(4, 8), dense_units=(16, 12), batch_norm=(True, False))
+    keras.utils.set_random_seed(0)
+    nets = [build_model(config), build_model(config)]
+    nets[1].set_weights(nets[0].get_weights())
+    optimizers = [keras.optimizers.Adam(train_module.OneCycle(0.01, 6)) for _ in nets]
+    for net, optimizer in zip(nets, optimizers, strict=True):
+        optimizer.build(net.trainable_variables)
+    fused = train_module.fused_adam(optimizers[1])
+    assert fused is not None
+    x = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
+    y = tf.constant(np.arange(8) % 10)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+
+    def steps(net, apply):  # noqa: ANN001, ANN202
+        @tf.function(autograph=False)
+        def run():  # noqa: ANN202
+            for _ in range(6):
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(y, net(x, training=True))
+                apply(tape.gradient(loss, net.trainable_variables), net.trainable_variables)
+
+        run()
+
+    steps(nets[0], optimizers[0].apply)
+    steps(nets[1], fused)
+    assert int(optimizers[1].iterations) == int(optimizers[0].iterations) == 6
+    for a, b in zip(optimizers[0].variables, optimizers[1].variables, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-3, atol=5e-5)
+    for a, b in zip(nets[0].get_weights(), nets[1].get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=5e-5)
+    assert any(
+        not np.allclose(a, b)
+        for a, b in zip(  # it trained
+            nets[0].get_weights(), build_model(config).get_weights(), strict=True
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda k: k.optimizers.Adam(0.01, amsgrad=True),
+        lambda k: k.optimizers.Adam(0.01, clipnorm=1.0),
+        lambda k: k.optimizers.AdamW(0.01),
+        lambda k: k.optimizers.SGD(0.01),
+    ],
+)
+def test_fused_adam_leaves_other_optimizers_to_keras(optimizer):
+    import keras
+
+    assert train_module.fused_adam(optimizer(keras)) is None
